@@ -1,0 +1,217 @@
+"""Typed configuration: one dataclass owns every default; the CLI and the API read the same one.
+
+Resolution order (later wins): the dataclass defaults, the model family's defaults (e.g. WGAN's
+RMSprop 5e-5), a YAML/JSON file (``--config``), explicit flags, then ``--set key=value``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import ConfigError
+
+
+@dataclass
+class Config:
+    # --- run -------------------------------------------------------------------------------
+    out: str = ""  # run directory; empty -> runs/<model>-<data>
+    seed: int = 0  # seeds weights, noise, shuffling and dropout
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    precision: str = "auto"  # auto (bf16 where it pays) | fp32 | bf16 | fp16
+    compile: bool = False  # torch.compile the networks (where it measures faster)
+    # --- data ------------------------------------------------------------------------------
+    data: str = "mnist"  # dataset name (see `gankit train --data help`)
+    data_dir: str = ""  # folder with IDX files / mnist.npz / images
+    limit: int = 0  # use only the first N training examples (0 = all)
+    # --- model -----------------------------------------------------------------------------
+    model: str = "dcgan"  # model family
+    z_dim: int = 100  # latent size (the VAE/AE code size too)
+    z_dist: str = "normal"  # normal | uniform (uniform on [-1, 1])
+    hidden: list = field(default_factory=lambda: [256, 256])  # MLP hidden widths (G; D mirrors)
+    width: int = 64  # base channel count of conv nets
+    dropout: float = 0.3  # dropout in D
+    spectral_norm: bool = False  # spectral normalisation on every D layer
+    arch: str = "conv"  # conv | mlp, for families that offer both (VAE)
+    # --- loss and regularisers -------------------------------------------------------------
+    loss: str = "nonsaturating"  # minimax | nonsaturating | wasserstein | hinge | lsgan
+    real_label: float = 1.0  # one-sided label smoothing target for real images (seed 001: 0.95)
+    gp_lambda: float = 0.0  # WGAN-GP gradient penalty weight
+    r1_gamma: float = 0.0  # R1 penalty weight on real data
+    clip: float = 0.0  # weight clipping bound for the critic (WGAN: 0.01); 0 = off
+    n_critic: int = 1  # D updates per G update
+    beta_kl: float = 1.0  # VAE: weight of the KL term
+    ae_run: str = ""  # latent-gan: run directory of a trained autoencoder
+    pack: int = 1  # PacGAN: D judges this many samples at once
+    # --- optimisation ----------------------------------------------------------------------
+    optimizer: str = "adam"  # adam | rmsprop
+    lr_g: float = 2e-4  # generator learning rate
+    lr_d: float = 2e-4  # discriminator learning rate (TTUR: set apart from lr_g)
+    beta1: float = 0.5  # Adam beta1
+    beta2: float = 0.999  # Adam beta2
+    batch_size: int = 64  # global batch size (split across ranks under torchrun)
+    ema: float = 0.0  # EMA decay of G's weights, used for sampling when > 0
+    # --- budget ----------------------------------------------------------------------------
+    epochs: int = 5  # total epochs of the run (resume continues up to this)
+    minutes: float = 0.0  # wall-clock budget; 0 = none
+    # --- output ----------------------------------------------------------------------------
+    log_every: int = 20  # steps between log.jsonl lines
+    checkpoint_every: int = 15  # epochs between kept checkpoints (last.pt is written every epoch)
+    checkpoint_steps: int = 0  # also refresh last.pt every N steps (0 = only at epoch ends)
+    grid_size: int = 64  # images in the fixed-seed grid
+    report: bool = True  # write report.html at the end of training
+    tensorboard: bool = False  # also write TensorBoard scalars and images
+    progress: bool = True  # progress bar with ETA on stderr
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+CHOICES = {
+    "device": None,  # checked when resolved
+    "precision": ("auto", "fp32", "bf16", "fp16"),
+    "z_dist": ("normal", "uniform"),
+    "arch": ("conv", "mlp"),
+    "optimizer": ("adam", "rmsprop"),
+}
+POSITIVE = ("batch_size", "z_dim", "width", "n_critic", "log_every", "checkpoint_every", "grid_size", "pack")
+NON_NEGATIVE = ("epochs", "minutes", "limit", "gp_lambda", "r1_gamma", "clip", "checkpoint_steps", "beta_kl")
+
+
+def field_names() -> list[str]:
+    return [f.name for f in fields(Config)]
+
+
+def _coerce(key: str, value: Any, where: str) -> Any:
+    """Convert ``value`` to the type of field ``key``; strings from the CLI are parsed."""
+    hint = typing.get_type_hints(Config)[key]
+    bad = ConfigError(f"{where}: {key}={value!r} is not a valid {getattr(hint, '__name__', hint)}")
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise bad
+    if hint is int:
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        try:
+            return int(str(value))
+        except ValueError:
+            raise bad from None
+    if hint is float:
+        if isinstance(value, bool):
+            raise bad
+        try:
+            out = float(value)
+        except (TypeError, ValueError):
+            raise bad from None
+        if out != out or out in (float("inf"), float("-inf")):
+            raise bad
+        return out
+    if hint is list:
+        if isinstance(value, str):
+            value = [v for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise bad
+        try:
+            return [int(v) for v in value]
+        except (TypeError, ValueError):
+            raise bad from None
+    if hint is str:
+        if isinstance(value, (dict, list)):
+            raise bad
+        return "" if value is None else str(value)
+    return value
+
+
+def validate(cfg: Config, where: str = "config") -> Config:
+    for key, choices in CHOICES.items():
+        if choices and getattr(cfg, key) not in choices:
+            raise ConfigError(f"{where}: {key}={getattr(cfg, key)!r}; valid: {', '.join(choices)}")
+    for key in POSITIVE:
+        if getattr(cfg, key) <= 0:
+            raise ConfigError(f"{where}: {key} must be positive, got {getattr(cfg, key)}")
+    for key in NON_NEGATIVE:
+        if getattr(cfg, key) < 0:
+            raise ConfigError(f"{where}: {key} must be >= 0, got {getattr(cfg, key)}")
+    if any(h <= 0 for h in cfg.hidden):
+        raise ConfigError(f"{where}: hidden widths must be positive, got {cfg.hidden}")
+    if not 0.0 <= cfg.ema < 1.0:
+        raise ConfigError(f"{where}: ema must be in [0, 1), got {cfg.ema}")
+    if not 0.0 < cfg.real_label <= 1.0:
+        raise ConfigError(f"{where}: real_label must be in (0, 1], got {cfg.real_label}")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise ConfigError(f"{where}: dropout must be in [0, 1), got {cfg.dropout}")
+    if cfg.epochs == 0 and cfg.minutes == 0:
+        raise ConfigError(f"{where}: give a budget: --epochs N or --minutes M")
+    return cfg
+
+
+def read_file(path: str | Path) -> dict:
+    """Read a YAML or JSON config file into a plain dict (keys checked later)."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"--config: cannot read {p}: {getattr(e, 'strerror', None) or e}") from None
+    try:
+        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"--config: {p} is not valid YAML/JSON: {first}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"--config: {p} must hold a mapping of key: value")
+    return data
+
+
+def parse_set(items: list[str]) -> dict:
+    """``["lr_g=1e-4", "hidden=128,128"]`` -> dict; values are coerced later by field type."""
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(f"--set: expected key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = yaml.safe_load(v) if v.strip() else ""
+    return out
+
+
+def resolve(*layers: Mapping[str, Any], where: str = "config") -> Config:
+    """Merge override layers over the defaults (and the chosen model's defaults), then validate."""
+    merged: dict = {}
+    for layer in layers:
+        for k, v in (layer or {}).items():
+            if v is not None:
+                merged[k] = v
+    names = set(field_names())
+    unknown = sorted(k for k in merged if k not in names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(names))}")
+    model = _coerce("model", merged.get("model", Config.model), where)
+    from .registry import MODELS
+
+    family_defaults = getattr(MODELS.get(model), "defaults", {})
+    values = {**family_defaults, **merged}
+    cfg = Config(**{k: _coerce(k, v, where) for k, v in values.items()})
+    return validate(cfg, where)
+
+
+def save(cfg: Config, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+
+
+def load(path: str | Path) -> Config:
+    return resolve(read_file(path), where=str(path))
