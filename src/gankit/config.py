@@ -36,6 +36,7 @@ class Config:
     hidden: list = field(default_factory=lambda: [256, 256])  # MLP hidden widths (G; D mirrors)
     width: int = 64  # base channel count of conv nets
     dropout: float = 0.3  # dropout in D
+    leak: float = 0.2  # LeakyReLU slope (Keras' default 0.3 in seed 000; PyTorch's 0.01 in seed 004)
     spectral_norm: bool = False  # spectral normalisation on every D layer
     arch: str = "conv"  # conv | mlp, for families that offer both (VAE)
     # --- loss and regularisers -------------------------------------------------------------
@@ -209,8 +210,12 @@ def resolve(*layers: Mapping[str, Any], where: str = "config") -> Config:
     return validate(cfg, where)
 
 
+def dump(cfg: Config) -> str:
+    return yaml.safe_dump(cfg.to_dict(), sort_keys=False)
+
+
 def save(cfg: Config, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    Path(path).write_text(dump(cfg))
 
 
 def load(path: str | Path) -> Config:

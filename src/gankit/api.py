@@ -1,0 +1,47 @@
+"""The Python API behind every CLI command.
+
+    import gankit
+    run = gankit.train({"model": "dcgan", "data": "mnist", "epochs": 5})
+    images = gankit.load("runs/dcgan-mnist").sample(64)["images"]   # (64, 1, 28, 28) in [0, 1]
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import config as config_mod
+from .config import Config
+from .run import Run, load
+from .sampling.grid import save_grid, save_points
+from .training.engine import train
+
+__all__ = ["train", "load", "save_samples", "resolve_resume_config", "Config", "Run"]
+
+
+def save_samples(run: Run, out: str | Path, n: int = 64, seed: int = 0, labels=None,
+                 truncation: float | None = None) -> Path:
+    """Write n samples: ``.png`` -> a grid; ``.npz`` -> images (N, C, H, W) float32 in [0, 1] and labels."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    s = run.sample(n, seed=seed, labels=labels, truncation=truncation)
+    if out.suffix == ".npz":
+        arrays = {"images": s["images"].numpy().astype(np.float32)}
+        if s["labels"] is not None:
+            arrays["labels"] = torch.as_tensor(s["labels"]).numpy().astype(np.int64)
+        np.savez_compressed(out, **arrays)
+    elif s["images"].dim() == 4:
+        nrow = run.num_classes if run.family.conditional and labels is None else None
+        save_grid(s["images"], out, nrow=nrow)
+    else:
+        save_points(s["images"], None, out)
+    return out
+
+
+def resolve_resume_config(run_dir: str | Path, overrides: dict) -> Config:
+    """The config a resumed run would use (for --dry-run)."""
+    from .training import checkpoint
+
+    state, used = checkpoint.load_latest_good(Path(run_dir) / "checkpoints")
+    return config_mod.resolve(state["config"], overrides, {"out": str(run_dir)}, where=str(used))

@@ -1,0 +1,27 @@
+"""Small pieces shared by several families."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def maybe_sn(layer: nn.Module, on: bool) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) of a D layer when ``on``."""
+    return nn.utils.parametrizations.spectral_norm(layer) if on else layer
+
+
+def sample_z(n: int, z_dim: int, dist: str, generator: torch.Generator | None = None,
+             device: torch.device | str = "cpu") -> torch.Tensor:
+    """Latent noise (n, z_dim): standard normal, or uniform on [-1, 1] (the chapter's 'uniform')."""
+    if dist == "uniform":
+        return torch.rand(n, z_dim, generator=generator, device=device) * 2 - 1
+    return torch.randn(n, z_dim, generator=generator, device=device)
+
+
+def upsample_plan(size: int) -> tuple[int, int]:
+    """(start size, number of stride-2 upsamplings) for a square image side, e.g. 28 -> (7, 2)."""
+    k = 0
+    while size % 2 == 0 and size > 7:
+        size //= 2
+        k += 1
+    return size, k

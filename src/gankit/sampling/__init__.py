@@ -1,0 +1,1 @@
+"""Generating, arranging and animating samples."""

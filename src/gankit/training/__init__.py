@@ -1,0 +1,1 @@
+"""The one training engine, the per-family step functions, checkpoints and torchrun support."""

@@ -1,0 +1,100 @@
+"""Whole-trainer checkpoints, written atomically and loaded with ``weights_only=True``.
+
+A checkpoint holds everything needed to continue the same run: the networks (and EMA), the
+optimisers, the AMP scaler, the step/epoch/batch position, every RNG state and the config.
+Writing goes to a temporary file in the same folder, is fsync'ed, then renamed over the target,
+so a crash at any moment leaves either the old or the new file, never a torn one.
+"""
+from __future__ import annotations
+
+import errno
+import io
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import RunDirError
+
+FORMAT = "gankit-checkpoint"
+VERSION = 1
+
+
+def save_atomic(state: dict, path: str | Path) -> None:
+    """Serialise ``state`` to ``path`` atomically. On failure (e.g. ENOSPC) the old file survives."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    torch.save({"format": FORMAT, "version": VERSION, **state}, buf)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf.getbuffer())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if e.errno == errno.ENOSPC:
+            raise RunDirError(f"{path}: no space left on the device; the previous checkpoint is kept") from None
+        raise RunDirError(f"{path}: cannot write checkpoint: {e.strerror or e}") from None
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load(path: str | Path, map_location: Any = "cpu") -> dict:
+    """Load a gankit checkpoint safely; a damaged, foreign or unsafe file is a RunDirError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunDirError(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError,
+            AttributeError, TypeError, KeyError, IndexError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise RunDirError(f"{path}: not a readable gankit checkpoint ({first})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise RunDirError(f"{path}: not a gankit checkpoint")
+    return state
+
+
+def candidates(ckpt_dir: Path) -> list[Path]:
+    """Checkpoints to try on resume, newest first: last.pt, then the kept epoch-NNNN.pt files."""
+    kept = sorted(ckpt_dir.glob("epoch-*.pt"), reverse=True)
+    last = ckpt_dir / "last.pt"
+    return ([last] if last.exists() else []) + kept
+
+
+def load_latest_good(ckpt_dir: Path, map_location: Any = "cpu", warn=print) -> tuple[dict, Path]:
+    """The newest checkpoint that loads; damaged ones are reported and skipped."""
+    errors = []
+    for p in candidates(ckpt_dir):
+        try:
+            state = load(p, map_location)
+        except RunDirError as e:
+            errors.append(str(e))
+            warn(f"gankit: {e}; falling back to an earlier checkpoint")
+            continue
+        return state, p
+    if errors:
+        raise RunDirError(f"{ckpt_dir}: no usable checkpoint ({errors[0]})")
+    raise RunDirError(f"{ckpt_dir}: no checkpoint to resume from")

@@ -1,0 +1,436 @@
+"""The one training loop, shared by every family.
+
+    trainer = Trainer(cfg)          # data, networks, optimisers, RNGs; resumes if asked
+    trainer.fit()                   # epochs/minutes budget, logs, grids, checkpoints
+
+Each step draws a batch of indices from one in-memory tensor (a fresh permutation per epoch,
+derived from the seed and the epoch number, so the position in the run is just (epoch, batch))
+and hands it to the family's step function (``gankit.training.steps``). Around the steps the
+engine keeps the log, the fixed-seed grid of every epoch, the GIF, checkpoints and Ctrl-C.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from .. import config as config_mod
+from ..config import Config
+from ..data import Dataset, load_dataset
+from ..errors import ConfigError, RunDirError, TrainingDiverged
+from ..models import Family
+from ..registry import LOSSES, MODELS
+from ..sampling.gif import write_gif
+from ..sampling.grid import save_grid, save_points
+from . import checkpoint, distributed
+from .steps import STEPS
+
+FIXED_SEED_OFFSET = 7919  # the fixed grid's latents come from seed + this
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True where the CPU has native bf16 dot products (AVX512-BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device, data: Dataset) -> str:
+    if precision != "auto":
+        if precision == "fp16" and device.type != "cuda":
+            raise ConfigError("--precision fp16 needs CUDA; use bf16 or fp32 on the CPU")
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    # bf16 keeps ~3 significant digits: fine for images, too coarse for 2-D toy points.
+    return "bf16" if data.is_image and cpu_has_fast_bf16() else "fp32"
+
+
+class Trainer:
+    def __init__(self, cfg: Config, resume_state: dict | None = None):
+        self.cfg = cfg
+        self.dist = distributed.setup(cfg.device)
+        self.device = self.dist.device
+        self.run_dir = Path(cfg.out)
+        self.family: Family = MODELS.get(cfg.model)
+        self.loss = LOSSES.get(cfg.loss)
+        if self.family.step not in STEPS:
+            raise ConfigError(f"--model {cfg.model}: no step function {self.family.step!r}")
+        self.step_fn = STEPS[self.family.step]
+
+        data = load_dataset(cfg.data, cfg.data_dir, "train", cfg.limit)
+        if self.family.conditional and not data.num_classes:
+            raise ConfigError(f"--model {cfg.model} needs labelled data; --data {cfg.data} has no labels")
+        self.data = Dataset(data.name, data.x.to(self.device), None if data.y is None else data.y.to(self.device),
+                            data.num_classes, data.extra)
+        self.precision = resolve_precision(cfg.precision, self.device, self.data)
+
+        torch.manual_seed(cfg.seed)  # the same initial weights on every rank
+        self.nets = self.family.build(cfg, self.data).to(self.device)
+        if self.device.type == "cuda" and self.data.is_image:
+            self.nets.to(memory_format=torch.channels_last)
+            torch.backends.cudnn.benchmark = True
+        if cfg.ema > 0:
+            self.nets["G_ema"] = copy.deepcopy(self.nets["G"]).requires_grad_(False)
+        self.opts = {name: self._optimizer(name, nets) for name, nets in self.family.optimizers.items()}
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.precision == "fp16")
+        torch.manual_seed(cfg.seed + 1 + self.dist.rank)  # dropout differs across ranks
+        self.noise_gen = torch.Generator(self.device).manual_seed(cfg.seed + 2 + self.dist.rank)
+
+        self.global_batch = min(cfg.batch_size, len(self.data))
+        if self.global_batch % self.dist.world:
+            raise ConfigError(f"--batch-size {cfg.batch_size} must divide evenly across {self.dist.world} ranks")
+        self.steps_per_epoch = max(1, len(self.data) // self.global_batch)
+        self.step = self.epoch = self.batch = 0
+        self.elapsed = 0.0
+        self._acc: dict = {}
+        self._stop: str | None = None
+        self.interrupted = False
+        if resume_state is not None:
+            self._restore(resume_state)
+
+    # ---- pieces the step functions use -------------------------------------------------------
+    def _optimizer(self, name: str, nets: tuple) -> torch.optim.Optimizer:
+        params = [p for n in nets for p in self.nets[n].parameters()]
+        lr = self.cfg.lr_d if name == "D" else self.cfg.lr_g
+        if self.cfg.optimizer == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, betas=(self.cfg.beta1, self.cfg.beta2))
+
+    def autocast(self):
+        if self.precision in ("bf16", "fp16"):
+            dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
+            return torch.autocast(self.device.type, dtype=dtype)
+        return contextlib.nullcontext()
+
+    def noise(self, n: int) -> torch.Tensor:
+        from ..models.blocks import sample_z
+
+        return sample_z(n, self.cfg.z_dim, self.cfg.z_dist, self.noise_gen, self.device)
+
+    def fake_labels(self, n: int) -> torch.Tensor:
+        return torch.randint(0, self.data.num_classes, (n,), generator=self.noise_gen, device=self.device)
+
+    def update(self, name: str, loss: torch.Tensor) -> None:
+        """Phase of a step: zero grads, backward, average across ranks, optimiser step."""
+        opt = self.opts[name]
+        opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.dist.enabled:
+            distributed.all_reduce_grads([p for g in opt.param_groups for p in g["params"]], self.dist.world)
+        self.scaler.step(opt)
+        self.scaler.update()
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """G_ema <- decay * G_ema + (1 - decay) * G; buffers (BN statistics) are copied."""
+        if "G_ema" not in self.nets:
+            return
+        ema, g = self.nets["G_ema"], self.nets["G"]
+        torch._foreach_lerp_(list(ema.parameters()), list(g.parameters()), 1.0 - self.cfg.ema)
+        for b_ema, b in zip(ema.buffers(), g.buffers()):
+            b_ema.copy_(b)
+
+    # ---- state --------------------------------------------------------------------------------
+    def state(self) -> dict:
+        rng = {"torch": torch.get_rng_state(), "noise": self.noise_gen.get_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "nets": self.nets.state_dict(),
+            "opts": {k: o.state_dict() for k, o in self.opts.items()},
+            "scaler": self.scaler.state_dict(),
+            "step": self.step, "epoch": self.epoch, "batch": self.batch, "elapsed": self.elapsed,
+            "rng": rng,
+            "config": self.cfg.to_dict(),
+            "data_shape": list(self.data.shape), "num_classes": self.data.num_classes,
+        }
+
+    def _restore(self, state: dict) -> None:
+        try:
+            self.nets.load_state_dict(state["nets"])
+            for k, o in self.opts.items():
+                o.load_state_dict(state["opts"][k])
+            self.scaler.load_state_dict(state["scaler"])
+            self.step, self.epoch, self.batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
+            self.elapsed = float(state["elapsed"])
+            if self.dist.world == 1:  # per-rank RNG streams cannot be restored across a world change
+                torch.set_rng_state(state["rng"]["torch"])
+                self.noise_gen.set_state(state["rng"]["noise"].to(self.noise_gen.get_state().device))
+                if "cuda" in state["rng"] and self.device.type == "cuda":
+                    torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        except (KeyError, RuntimeError, ValueError, TypeError) as e:
+            raise RunDirError(f"{self.run_dir}/checkpoints: checkpoint does not match this model ({e})") from None
+
+    def save(self, name: str = "last.pt") -> None:
+        distributed.broadcast_buffers(self.nets, self.dist.world)
+        if self.dist.is_main:
+            checkpoint.save_atomic(self.state(), self.run_dir / "checkpoints" / name)
+        distributed.barrier(self.dist.world)
+
+    # ---- the loop -------------------------------------------------------------------------------
+    def _permutation(self, epoch: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
+        return torch.randperm(len(self.data), generator=g).to(self.device)
+
+    def _budget_left(self, t0: float) -> bool:
+        cfg = self.cfg
+        if cfg.epochs and self.epoch >= cfg.epochs:
+            return False
+        if cfg.minutes and self.elapsed_now(t0) >= cfg.minutes * 60:
+            return False
+        return True
+
+    def elapsed_now(self, t0: float) -> float:
+        return self.elapsed + (time.perf_counter() - t0)
+
+    def fit(self) -> "Trainer":
+        cfg, main = self.cfg, self.dist.is_main
+        if main:
+            (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
+            self._trim_log()
+        t0 = time.perf_counter()
+        self._t_log, self._n_log = t0, 0
+        prev_handler = self._install_sigint()
+        try:
+            while self._budget_left(t0) and not self._stop:
+                perm = self._permutation(self.epoch)
+                B, r, w = self.global_batch, self.dist.rank, self.dist.world
+                while self.batch < self.steps_per_epoch:
+                    idx = perm[self.batch * B:(self.batch + 1) * B][r::w]
+                    x = self.data.x[idx]
+                    y = None if self.data.y is None else self.data.y[idx]
+                    out = self.step_fn(self, x, y)
+                    self._accumulate(out)
+                    self.batch += 1
+                    self.step += 1
+                    self._n_log += B
+                    if self.step % cfg.log_every == 0:
+                        self._log(t0)
+                    if cfg.checkpoint_steps and self.step % cfg.checkpoint_steps == 0:
+                        self._checkpoint(t0)
+                    if main and cfg.progress:
+                        self._progress(t0)
+                    if self._stop or (cfg.minutes and self.elapsed_now(t0) >= cfg.minutes * 60):
+                        break
+                if self.batch >= self.steps_per_epoch:
+                    self.epoch += 1
+                    self.batch = 0
+                    self._end_epoch(t0)
+                elif self._stop or cfg.minutes:
+                    break
+        finally:
+            signal.signal(signal.SIGINT, prev_handler) if prev_handler is not None else None
+        if self._acc:
+            self._log(t0)
+        self._checkpoint(t0)
+        if main:
+            self._finish()
+        return self
+
+    def _checkpoint(self, t0: float) -> None:
+        self._check_finite()
+        self.elapsed = self.elapsed_now(t0)
+        self.save("last.pt")
+
+    def _end_epoch(self, t0: float) -> None:
+        self._checkpoint(t0)
+        if self.epoch % self.cfg.checkpoint_every == 0:
+            self.save(f"epoch-{self.epoch:04d}.pt")
+        if self.dist.is_main:
+            self.save_fixed_grid(self.run_dir / "samples" / f"epoch-{self.epoch:04d}.png")
+            from ..report.plots import plot_losses
+
+            plot_losses(self.run_dir / "log.jsonl", self.run_dir / "losses.png")
+            if self.cfg.progress:
+                sys.stderr.write("\n" if sys.stderr.isatty() else "")
+                self._epoch_line()
+
+    def _finish(self) -> None:
+        frames = sorted((self.run_dir / "samples").glob("epoch-*.png"))
+        self.save_fixed_grid(self.run_dir / "samples" / "final.png")
+        write_gif(frames or [self.run_dir / "samples" / "final.png"], self.run_dir / "progress.gif")
+        from ..report.plots import plot_losses
+
+        plot_losses(self.run_dir / "log.jsonl", self.run_dir / "losses.png")
+        if self.cfg.report and not self.interrupted:
+            try:
+                from ..report.html import write_report
+            except ImportError:
+                return
+            write_report(self.run_dir)
+
+    # ---- output ---------------------------------------------------------------------------------
+    def generator(self) -> torch.nn.Module:
+        return self.nets["G_ema"] if "G_ema" in self.nets else self.nets["G"]
+
+    @torch.no_grad()
+    def save_fixed_grid(self, path: Path) -> None:
+        from ..run import generate
+
+        n = self.cfg.grid_size
+        g = torch.Generator().manual_seed(self.cfg.seed + FIXED_SEED_OFFSET)
+        out = generate(self.family, self.nets, self.cfg, n, g, self.device, self.data.num_classes)
+        if self.data.is_image:
+            save_grid(out["images"], path, nrow=int(math.ceil(math.sqrt(n))) if not self.family.conditional
+                      else self.data.num_classes)
+        else:
+            real = self.data.x[:2000].float().cpu()
+            more = generate(self.family, self.nets, self.cfg, 2000, g, self.device, 0)["images"]
+            save_points(more, real, path, title=f"epoch {self.epoch}")
+
+    def _accumulate(self, out: dict) -> None:
+        for k, v in out.items():
+            s, n = self._acc.get(k, (0.0, 0))
+            self._acc[k] = (s + v.detach().float(), n + 1)
+
+    def _check_finite(self) -> None:
+        for k, (s, _) in self._acc.items():
+            if not torch.isfinite(torch.as_tensor(s)).all():
+                raise TrainingDiverged(
+                    f"step {self.step}: {k} became {float(s)} (non-finite); the last good checkpoint "
+                    f"{self.run_dir / 'checkpoints' / 'last.pt'} is kept. Flags that usually help: "
+                    f"--precision fp32, lower --set lr_d=/lr_g=, --set r1_gamma=10, --set spectral_norm=true")
+
+    def _log(self, t0: float) -> None:
+        self._check_finite()
+        now = time.perf_counter()
+        row = {"step": self.step, "epoch": round(self.epoch + self.batch / self.steps_per_epoch, 4)}
+        for k, (s, n) in self._acc.items():
+            row[k] = round(float(s) / n, 6)
+        row["lr_g"] = self.cfg.lr_g
+        row["lr_d"] = self.cfg.lr_d
+        row["img_per_s"] = round(self._n_log / max(now - self._t_log, 1e-9), 1)
+        row["time"] = round(self.elapsed_now(t0), 2)
+        self.last_row = row
+        self._acc, self._t_log, self._n_log = {}, now, 0
+        if self.dist.is_main:
+            with open(self.run_dir / "log.jsonl", "a") as f:
+                f.write(json.dumps(row) + "\n")
+
+    def _trim_log(self) -> None:
+        """On resume, drop log lines written after the checkpoint we continue from."""
+        path = self.run_dir / "log.jsonl"
+        if not path.exists():
+            return
+        keep = []
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line)["step"] <= self.step:
+                    keep.append(line)
+            except (ValueError, KeyError, TypeError):
+                continue
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(k + "\n" for k in keep))
+        os.replace(tmp, path)
+
+    def _progress(self, t0: float) -> None:
+        if not sys.stderr.isatty():
+            return
+        cfg, spe = self.cfg, self.steps_per_epoch
+        done = self.epoch * spe + self.batch
+        el = self.elapsed_now(t0)
+        total = cfg.epochs * spe if cfg.epochs else None
+        eta_steps = (total - done) * (el / max(done, 1)) if total else math.inf
+        eta = min(eta_steps, cfg.minutes * 60 - el if cfg.minutes else math.inf)
+        frac = self.batch / spe
+        bar = "#" * int(frac * 20) + "." * (20 - int(frac * 20))
+        row = getattr(self, "last_row", {})
+        losses = " ".join(f"{k} {row[k]:.3f}" for k in ("d_loss", "g_loss") if k in row)
+        eps = f"/{cfg.epochs}" if cfg.epochs else ""
+        eta_s = "?" if math.isinf(eta) else time.strftime("%H:%M:%S", time.gmtime(max(eta, 0)))
+        sys.stderr.write(f"\repoch {self.epoch + 1}{eps} [{bar}] {self.batch}/{spe} {losses} ETA {eta_s}   ")
+        sys.stderr.flush()
+
+    def _epoch_line(self) -> None:
+        row = getattr(self, "last_row", {})
+        parts = [f"{k} {row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in row]
+        if "img_per_s" in row:
+            parts.append(f"{row['img_per_s']:.0f} img/s")
+        eps = f"/{self.cfg.epochs}" if self.cfg.epochs else ""
+        print(f"epoch {self.epoch}{eps}  step {self.step}  " + "  ".join(parts), file=sys.stderr, flush=True)
+
+    def _install_sigint(self):
+        if not self.dist.is_main and self.dist.world > 1:
+            pass
+        try:
+            def handler(signum, frame):
+                if self._stop:  # a second Ctrl-C: stop now
+                    raise KeyboardInterrupt
+                self._stop = "interrupt"
+                self.interrupted = True
+                print("\ngankit: interrupted; saving the run (Ctrl-C again to abort)", file=sys.stderr, flush=True)
+
+            return signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main thread
+            return None
+
+
+def prepare_run_dir(cfg: Config, overwrite: bool = False) -> Config:
+    """Choose and check the run directory; write config.yaml there."""
+    if not cfg.out:
+        cfg.out = str(Path("runs") / f"{cfg.model}-{cfg.data}")
+    run = Path(cfg.out)
+    if run.exists() and not run.is_dir():
+        raise ConfigError(f"--out: {run} exists and is not a folder")
+    if (run / "checkpoints").exists() and not overwrite:
+        raise ConfigError(f"--out: {run} already holds a run; continue it with --resume {run}, "
+                          f"or pass --overwrite to start over")
+    if overwrite and run.is_dir():
+        import shutil
+
+        for sub in ("checkpoints", "samples"):
+            shutil.rmtree(run / sub, ignore_errors=True)
+        for f in ("log.jsonl", "progress.gif", "losses.png", "eval.json", "report.html"):
+            (run / f).unlink(missing_ok=True)
+    return cfg
+
+
+def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None, overwrite: bool = False,
+          **overrides) -> "Run":
+    """Train a model and return its ``Run``. ``cfg`` may be a Config, a dict of overrides or None.
+
+    ``resume=RUN`` continues that run from its newest good checkpoint; ``overrides`` such as
+    ``epochs=`` or ``minutes=`` then extend its budget (``epochs`` is the run's total).
+    """
+    from ..run import Run
+
+    if resume is not None:
+        run = Path(resume)
+        if not (run / "config.yaml").is_file() or not (run / "checkpoints").is_dir():
+            raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml/checkpoints)")
+        state, used = checkpoint.load_latest_good(run / "checkpoints",
+                                                  warn=lambda m: print(m, file=sys.stderr))
+        allowed = {"epochs", "minutes", "device", "precision", "progress", "log_every", "checkpoint_steps",
+                   "report", "checkpoint_every"}
+        bad = sorted(set(overrides) - allowed - {k for k, v in overrides.items() if v is None})
+        if bad:
+            raise ConfigError(f"--resume: {bad[0]} cannot change in a resumed run (allowed: {', '.join(sorted(allowed))})")
+        cfg = config_mod.resolve(state["config"], overrides, {"out": str(run)}, where=str(used))
+        trainer = Trainer(cfg, resume_state=state)
+    else:
+        if isinstance(cfg, Config):
+            cfg = config_mod.resolve(cfg.to_dict(), overrides)
+        else:
+            cfg = config_mod.resolve(cfg or {}, overrides)
+        trainer_cfg = prepare_run_dir(cfg, overwrite)
+        if distributed.setup(trainer_cfg.device).is_main:
+            Path(trainer_cfg.out).mkdir(parents=True, exist_ok=True)
+            config_mod.save(trainer_cfg, Path(trainer_cfg.out) / "config.yaml")
+        trainer = Trainer(trainer_cfg)
+    trainer.fit()
+    run = Run(trainer.run_dir, nets=trainer.nets, config=trainer.cfg, family=trainer.family,
+              data_shape=trainer.data.shape, num_classes=trainer.data.num_classes)
+    run.interrupted = trainer.interrupted
+    run.trainer = trainer
+    return run
