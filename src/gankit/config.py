@@ -138,6 +138,10 @@ def _coerce(key: str, value: Any, where: str) -> Any:
 
 
 def validate(cfg: Config, where: str = "config") -> Config:
+    from .registry import DATASETS, LOSSES, MODELS
+
+    for registry, name in ((MODELS, cfg.model), (DATASETS, cfg.data), (LOSSES, cfg.loss)):
+        registry.get(name)  # an unknown name lists the valid ones
     for key, choices in CHOICES.items():
         if choices and getattr(cfg, key) not in choices:
             raise ConfigError(f"{where}: {key}={getattr(cfg, key)!r}; valid: {', '.join(choices)}")
