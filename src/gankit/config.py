@@ -56,7 +56,7 @@ class Config:
     beta1: float = 0.5  # Adam beta1
     beta2: float = 0.999  # Adam beta2
     batch_size: int = 64  # global batch size (split across ranks under torchrun)
-    ema: float = 0.0  # EMA decay of G's weights, used for sampling when > 0
+    ema: float = 0.999  # EMA decay of G's weights, used for sampling when > 0 (0 = off)
     # --- budget ----------------------------------------------------------------------------
     epochs: int = 5  # total epochs of the run (resume continues up to this)
     minutes: float = 0.0  # wall-clock budget; 0 = none
