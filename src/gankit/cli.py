@@ -25,7 +25,8 @@ def cmd_train(args) -> int:
     flags = {
         "model": args.model, "data": args.data, "data_dir": args.data_dir, "loss": args.loss,
         "epochs": args.epochs, "minutes": args.minutes, "batch_size": args.batch_size, "seed": args.seed,
-        "precision": args.precision, "device": args.device, "out": args.out,
+        "precision": args.precision, "device": args.device, "out": args.out, "name": args.name,
+        "runs_dir": args.runs_dir,
     }
     if args.minutes is not None and args.epochs is None:
         flags["epochs"] = 0  # a time budget alone: as many epochs as fit
@@ -77,6 +78,16 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_data_download(args) -> int:
+    from .data.mnist import download
+
+    paths = download(args.name, args.dest, base_url=args.base_url)
+    for p in paths:
+        print(f"wrote {p}")
+    print(f"train with: gankit train --data {args.name} --data-dir {args.dest}")
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="gankit", description="Train, explore and evaluate GANs and their autoencoder relatives.")
@@ -94,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--precision", help="auto | fp32 | bf16 | fp16")
     t.add_argument("--device", help="auto | cpu | cuda | cuda:N")
-    t.add_argument("--out", help="run directory (default runs/<model>-<data>)")
+    where = t.add_mutually_exclusive_group()
+    where.add_argument("--out", help="run directory, any path (default <runs-dir>/<model>-<data>)")
+    where.add_argument("--name", help="run name: a folder inside --runs-dir that cannot lead out of it")
+    t.add_argument("--runs-dir", help="folder that holds named runs (default runs)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any config key, repeatable")
     t.add_argument("--resume", metavar="RUN", help="continue this run (up to --epochs total)")
     t.add_argument("--overwrite", action="store_true", help="start over in an existing run directory")
@@ -110,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--truncation", type=float, help="sample z from a normal truncated at this bound")
     s.add_argument("--out", required=True, help="FILE.png (grid) or FILE.npz (images, labels)")
     s.set_defaults(fn=cmd_sample)
+
+    d = sub.add_parser("data", help="datasets: download for offline use")
+    dsub = d.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    dd = dsub.add_parser("download", help="fetch the canonical IDX files (SHA-256 checked)")
+    dd.add_argument("name", choices=["mnist", "fashion-mnist"])
+    dd.add_argument("--dest", required=True, help="folder to write the IDX files into")
+    dd.add_argument("--base-url", help="mirror to fetch from (default: the canonical mirrors)")
+    dd.set_defaults(fn=cmd_data_download)
     return p
 
 
@@ -124,6 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gankit: aborted", file=sys.stderr)
         return 130
+    except RuntimeError as e:
+        from .training.distributed import describe_failure
+
+        msg = describe_failure(e, getattr(args, "resume", None) or getattr(args, "out", None))
+        if msg is None:
+            raise
+        print(f"gankit: error: {msg}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ from .errors import ConfigError
 @dataclass
 class Config:
     # --- run -------------------------------------------------------------------------------
-    out: str = ""  # run directory; empty -> runs/<model>-<data>
+    out: str = ""  # run directory, an explicit path; empty -> <runs_dir>/<name>
+    name: str = ""  # run name: a folder inside runs_dir (default <model>-<data>); cannot lead out of it
+    runs_dir: str = "runs"  # the folder that holds named runs
     seed: int = 0  # seeds weights, noise, shuffling and dropout
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     precision: str = "auto"  # auto (bf16 where it pays) | fp32 | bf16 | fp16
@@ -124,6 +126,8 @@ def _coerce(key: str, value: Any, where: str) -> Any:
     if hint is list:
         if isinstance(value, str):
             value = [v for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = [value]  # --set hidden=64: one layer
         if not isinstance(value, (list, tuple)):
             raise bad
         try:
@@ -161,7 +165,33 @@ def validate(cfg: Config, where: str = "config") -> Config:
         raise ConfigError(f"{where}: dropout must be in [0, 1), got {cfg.dropout}")
     if cfg.epochs == 0 and cfg.minutes == 0:
         raise ConfigError(f"{where}: give a budget: --epochs N or --minutes M")
+    if cfg.name and not cfg.out:
+        run_dir_of(cfg, where)
     return cfg
+
+
+def run_dir_of(cfg: Config, where: str = "config") -> Path:
+    """The run directory: ``out`` when given (the user's explicit path), else ``runs_dir/name``.
+
+    ``name`` (default ``<model>-<data>``) must stay inside ``runs_dir`` once resolved: an absolute
+    path, a ``..`` or a symlink that leads out of the runs folder is a ConfigError.
+    """
+    if cfg.out:
+        return Path(cfg.out)
+    name = cfg.name or f"{cfg.model}-{cfg.data}"
+    runs = Path(cfg.runs_dir or "runs").expanduser()
+    bad = ConfigError(f"{where}: name={name!r} (--name) must be a folder inside the runs folder {runs} "
+                      f"(no absolute path, '..' or link leading out of it)")
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        raise bad
+    try:
+        root = runs.resolve()
+        target = (root / name).resolve()
+    except (OSError, ValueError, RuntimeError):  # a NUL byte, a symlink loop, a name too long
+        raise bad from None
+    if target == root or root not in target.parents:
+        raise bad
+    return runs / name
 
 
 def read_file(path: str | Path) -> dict:

@@ -89,9 +89,43 @@ def broadcast_buffers(module: torch.nn.Module, world: int) -> None:
         dist.broadcast(b, src=0)
 
 
+def gather_tensor(t: torch.Tensor, world: int) -> torch.Tensor:
+    """Stack every rank's copy of ``t`` (same shape on each) -> (world, *t.shape); (1, ...) alone."""
+    if world <= 1:
+        return t.unsqueeze(0)
+    dev = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    parts = [torch.empty_like(t, device=dev) for _ in range(world)]
+    dist.all_gather(parts, t.to(dev))
+    return torch.stack([p.cpu() for p in parts])
+
+
+def any_rank(flag: bool, device: torch.device) -> bool:
+    """True on every rank if it is true on any rank."""
+    t = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
 def barrier(world: int) -> None:
     if world > 1:
         dist.barrier()
+
+
+def describe_failure(err: BaseException, run: str | None) -> str | None:
+    """One line for a lost peer under torchrun (a rank died, the network broke); None otherwise."""
+    if not dist.is_initialized():
+        return None
+    kinds = tuple(k for k in (getattr(dist, "DistBackendError", None), getattr(dist, "DistNetworkError", None))
+                  if k is not None)
+    text = str(err)
+    lost = isinstance(err, kinds) or any(s in text for s in ("Connection closed by peer", "Connection reset",
+                                                             "Broken pipe", "timed out", "NCCL"))
+    if not lost:
+        return None
+    first = (text.strip().splitlines() or [type(err).__name__])[0][:160]
+    again = f"; restart the job with --resume {run}" if run else ""
+    return (f"rank {int(os.environ.get('RANK', 0))} lost contact with the other ranks ({first}); "
+            f"the last checkpoint is kept{again}")
 
 
 def cleanup() -> None:

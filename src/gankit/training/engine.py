@@ -69,6 +69,8 @@ class Trainer:
         self.step_fn = STEPS[self.family.step]
 
         data = load_dataset(cfg.data, cfg.data_dir, "train", cfg.limit)
+        if self.family.prepare_data is not None:  # e.g. the latent GAN's autoencoder codes
+            data = self.family.prepare_data(cfg, data)
         if self.family.conditional and not data.num_classes:
             raise ConfigError(f"--model {cfg.model} needs labelled data; --data {cfg.data} has no labels")
         self.data = Dataset(data.name, data.x.to(self.device), None if data.y is None else data.y.to(self.device),
@@ -85,7 +87,9 @@ class Trainer:
         self.opts = {name: self._optimizer(name, nets) for name, nets in self.family.optimizers.items()}
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.precision == "fp16")
         torch.manual_seed(cfg.seed + 1 + self.dist.rank)  # dropout differs across ranks
-        self.noise_gen = torch.Generator(self.device).manual_seed(cfg.seed + 2 + self.dist.rank)
+        # One noise stream on every rank: each draws the global batch's noise and keeps its slice,
+        # so N ranks see exactly the latents of one process with the same global batch.
+        self.noise_gen = torch.Generator(self.device).manual_seed(cfg.seed + 2)
 
         self.global_batch = min(cfg.batch_size, len(self.data))
         if self.global_batch % self.dist.world:
@@ -113,13 +117,20 @@ class Trainer:
             return torch.autocast(self.device.type, dtype=dtype)
         return contextlib.nullcontext()
 
+    def _rank_slice(self, t: torch.Tensor) -> torch.Tensor:
+        return t if self.dist.world == 1 else t[self.dist.rank::self.dist.world]
+
     def noise(self, n: int) -> torch.Tensor:
+        """(n, z_dim) latents for this rank's n examples of the global batch."""
         from ..models.blocks import sample_z
 
-        return sample_z(n, self.cfg.z_dim, self.cfg.z_dist, self.noise_gen, self.device)
+        return self._rank_slice(sample_z(n * self.dist.world, self.cfg.z_dim, self.cfg.z_dist, self.noise_gen,
+                                         self.device))
 
     def fake_labels(self, n: int) -> torch.Tensor:
-        return torch.randint(0, self.data.num_classes, (n,), generator=self.noise_gen, device=self.device)
+        y = torch.randint(0, self.data.num_classes, (n * self.dist.world,), generator=self.noise_gen,
+                          device=self.device)
+        return self._rank_slice(y)
 
     def update(self, name: str, loss: torch.Tensor) -> None:
         """Phase of a step: zero grads, backward, average across ranks, optimiser step."""
@@ -142,10 +153,16 @@ class Trainer:
             b_ema.copy_(b)
 
     # ---- state --------------------------------------------------------------------------------
-    def state(self) -> dict:
-        rng = {"torch": torch.get_rng_state(), "noise": self.noise_gen.get_state()}
+    def rng_state(self) -> dict:
+        """Every RNG stream; the per-rank ones gathered from all ranks (a collective call)."""
+        rng = {"torch": distributed.gather_tensor(torch.get_rng_state(), self.dist.world),
+               "noise": self.noise_gen.get_state()}
         if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+            rng["cuda"] = distributed.gather_tensor(torch.cuda.get_rng_state(self.device), self.dist.world)
+        return rng
+
+    def state(self, rng: dict | None = None) -> dict:
+        rng = rng if rng is not None else self.rng_state()
         return {
             "nets": self.nets.state_dict(),
             "opts": {k: o.state_dict() for k, o in self.opts.items()},
@@ -164,18 +181,21 @@ class Trainer:
             self.scaler.load_state_dict(state["scaler"])
             self.step, self.epoch, self.batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
             self.elapsed = float(state["elapsed"])
-            if self.dist.world == 1:  # per-rank RNG streams cannot be restored across a world change
-                torch.set_rng_state(state["rng"]["torch"])
-                self.noise_gen.set_state(state["rng"]["noise"].to(self.noise_gen.get_state().device))
+            self.noise_gen.set_state(state["rng"]["noise"].to(self.noise_gen.get_state().device))
+            # per-rank streams (dropout), one row per rank; restored when the world size is unchanged
+            per_rank = state["rng"]["torch"]
+            if per_rank.shape[0] == self.dist.world:
+                torch.set_rng_state(per_rank[self.dist.rank].clone())
                 if "cuda" in state["rng"] and self.device.type == "cuda":
-                    torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+                    torch.cuda.set_rng_state(state["rng"]["cuda"][self.dist.rank].clone(), self.device)
         except (KeyError, RuntimeError, ValueError, TypeError) as e:
             raise RunDirError(f"{self.run_dir}/checkpoints: checkpoint does not match this model ({e})") from None
 
     def save(self, name: str = "last.pt") -> None:
         distributed.broadcast_buffers(self.nets, self.dist.world)
+        rng = self.rng_state()  # every rank takes part
         if self.dist.is_main:
-            checkpoint.save_atomic(self.state(), self.run_dir / "checkpoints" / name)
+            checkpoint.save_atomic(self.state(rng), self.run_dir / "checkpoints" / name)
         distributed.barrier(self.dist.world)
 
     # ---- the loop -------------------------------------------------------------------------------
@@ -198,6 +218,7 @@ class Trainer:
         cfg, main = self.cfg, self.dist.is_main
         if main:
             (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
+            checkpoint.remove_stale_temps(self.run_dir / "checkpoints")  # left by a killed write
             self._trim_log()
         t0 = time.perf_counter()
         self._t_log, self._n_log = t0, 0
@@ -221,7 +242,7 @@ class Trainer:
                         self._checkpoint(t0)
                     if main and cfg.progress:
                         self._progress(t0)
-                    if self._stop or (cfg.minutes and self.elapsed_now(t0) >= cfg.minutes * 60):
+                    if self._should_stop(t0):
                         break
                 if self.batch >= self.steps_per_epoch:
                     self.epoch += 1
@@ -238,17 +259,28 @@ class Trainer:
             self._finish()
         return self
 
-    def _checkpoint(self, t0: float) -> None:
+    def _should_stop(self, t0: float) -> bool:
+        """Ctrl-C or the time budget; under torchrun every rank must agree, so they vote."""
+        stop = bool(self._stop) or bool(self.cfg.minutes and self.elapsed_now(t0) >= self.cfg.minutes * 60)
+        if self.dist.enabled:
+            stop = distributed.any_rank(stop, self.device)
+            if stop and not self._stop:
+                self._stop = "budget"
+        return stop
+
+    def _checkpoint(self, t0: float, keep: bool = False) -> None:
         self._check_finite()
         self.elapsed = self.elapsed_now(t0)
+        if keep:  # the kept copy first: a crash between the two writes then redoes both on resume
+            self.save(f"epoch-{self.epoch:04d}.pt")
         self.save("last.pt")
 
     def _end_epoch(self, t0: float) -> None:
-        self._checkpoint(t0)
-        if self.epoch % self.cfg.checkpoint_every == 0:
-            self.save(f"epoch-{self.epoch:04d}.pt")
+        self._checkpoint(t0, keep=self.epoch % self.cfg.checkpoint_every == 0)
         if self.dist.is_main:
             self.save_fixed_grid(self.run_dir / "samples" / f"epoch-{self.epoch:04d}.png")
+            if self.family.on_epoch_end is not None:
+                self.family.on_epoch_end(self, self.epoch)
             from ..report.plots import plot_losses
 
             plot_losses(self.run_dir / "log.jsonl", self.run_dir / "losses.png")
@@ -281,7 +313,7 @@ class Trainer:
         n = self.cfg.grid_size
         g = torch.Generator().manual_seed(self.cfg.seed + FIXED_SEED_OFFSET)
         out = generate(self.family, self.nets, self.cfg, n, g, self.device, self.data.num_classes)
-        if self.data.is_image:
+        if out["images"].dim() == 4:  # images (also a latent GAN's decoded codes)
             save_grid(out["images"], path, nrow=int(math.ceil(math.sqrt(n))) if not self.family.conditional
                       else self.data.num_classes)
         else:
@@ -354,7 +386,8 @@ class Trainer:
 
     def _epoch_line(self) -> None:
         row = getattr(self, "last_row", {})
-        parts = [f"{k} {row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in row]
+        parts = [f"{k} {row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake", "recon", "kl", "elbo")
+                 if k in row]
         if "img_per_s" in row:
             parts.append(f"{row['img_per_s']:.0f} img/s")
         eps = f"/{self.cfg.epochs}" if self.cfg.epochs else ""
@@ -377,13 +410,14 @@ class Trainer:
 
 
 def prepare_run_dir(cfg: Config, overwrite: bool = False) -> Config:
-    """Choose and check the run directory; write config.yaml there."""
-    if not cfg.out:
-        cfg.out = str(Path("runs") / f"{cfg.model}-{cfg.data}")
+    """Choose and check the run directory: ``out``, or ``runs_dir/name`` kept inside ``runs_dir``."""
+    if cfg.out and cfg.name:
+        raise ConfigError(f"--name {cfg.name} and --out {cfg.out}: give one of them")
+    cfg.out = str(config_mod.run_dir_of(cfg))
     run = Path(cfg.out)
     if run.exists() and not run.is_dir():
         raise ConfigError(f"--out: {run} exists and is not a folder")
-    if (run / "checkpoints").exists() and not overwrite:
+    if checkpoint.candidates(run / "checkpoints") and not overwrite:
         raise ConfigError(f"--out: {run} already holds a run; continue it with --resume {run}, "
                           f"or pass --overwrite to start over")
     if overwrite and run.is_dir():
@@ -407,27 +441,36 @@ def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None,
 
     if resume is not None:
         run = Path(resume)
-        if not (run / "config.yaml").is_file() or not (run / "checkpoints").is_dir():
-            raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml/checkpoints)")
-        state, used = checkpoint.load_latest_good(run / "checkpoints",
-                                                  warn=lambda m: print(m, file=sys.stderr))
+        if not (run / "config.yaml").is_file():
+            raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml)")
         allowed = {"epochs", "minutes", "device", "precision", "progress", "log_every", "checkpoint_steps",
                    "report", "checkpoint_every"}
         bad = sorted(set(overrides) - allowed - {k for k, v in overrides.items() if v is None})
         if bad:
             raise ConfigError(f"--resume: {bad[0]} cannot change in a resumed run (allowed: {', '.join(sorted(allowed))})")
-        cfg = config_mod.resolve(state["config"], overrides, {"out": str(run)}, where=str(used))
-        trainer = Trainer(cfg, resume_state=state)
+        if not checkpoint.candidates(run / "checkpoints"):  # stopped before its first checkpoint
+            print(f"gankit: {run}: no checkpoint saved yet; starting the run from step 0", file=sys.stderr)
+            where = str(run / "config.yaml")
+            cfg = config_mod.resolve(config_mod.read_file(where), overrides, {"out": str(run)}, where=where)
+            trainer = Trainer(cfg)
+        else:
+            state, used = checkpoint.load_latest_good(run / "checkpoints")
+            cfg = config_mod.resolve(state["config"], overrides, {"out": str(run)}, where=str(used))
+            trainer = Trainer(cfg, resume_state=state)
     else:
         if isinstance(cfg, Config):
             cfg = config_mod.resolve(cfg.to_dict(), overrides)
         else:
             cfg = config_mod.resolve(cfg or {}, overrides)
-        trainer_cfg = prepare_run_dir(cfg, overwrite)
-        if distributed.setup(trainer_cfg.device).is_main:
-            Path(trainer_cfg.out).mkdir(parents=True, exist_ok=True)
-            config_mod.save(trainer_cfg, Path(trainer_cfg.out) / "config.yaml")
-        trainer = Trainer(trainer_cfg)
+        d = distributed.setup(cfg.device)
+        if d.is_main:  # one process checks and prepares the folder; the others wait for it
+            cfg = prepare_run_dir(cfg, overwrite)
+            Path(cfg.out).mkdir(parents=True, exist_ok=True)
+            config_mod.save(cfg, Path(cfg.out) / "config.yaml")
+        else:
+            cfg.out = str(config_mod.run_dir_of(cfg))
+        distributed.barrier(d.world)
+        trainer = Trainer(cfg)
     trainer.fit()
     run = Run(trainer.run_dir, nets=trainer.nets, config=trainer.cfg, family=trainer.family,
               data_shape=trainer.data.shape, num_classes=trainer.data.num_classes)
