@@ -13,11 +13,27 @@ import torch
 
 from . import config as config_mod
 from .config import Config
+from .report.compare import write_compare
+from .report.html import write_report
 from .run import Run, load
+from .sampling.explore import Exploration, explore
 from .sampling.grid import save_grid, save_points
+from .sampling.latent import encode, lerp, slerp, walk_latents
 from .training.engine import train
 
-__all__ = ["train", "load", "save_samples", "resolve_resume_config", "Config", "Run"]
+__all__ = ["train", "load", "save_samples", "resolve_resume_config", "Config", "Run", "evaluate", "explore", "Exploration",
+           "write_report", "write_compare", "encode", "lerp", "slerp", "walk_latents"]
+
+
+def evaluate(run=None, **kwargs) -> dict:
+    """Metrics of a run directory (or ``samples=FILE.npz, data=NAME``) beside their real-vs-real
+    floors; writes ``RUN/eval.json``. See ``gankit.metrics.evaluate.evaluate`` for the arguments.
+
+    Imported on first use: the metrics package pulls in scipy, slow to import for every command.
+    """
+    from .metrics.evaluate import evaluate as _evaluate
+
+    return _evaluate(run, **kwargs)
 
 
 def save_samples(run: Run, out: str | Path, n: int = 64, seed: int = 0, labels=None,

@@ -32,14 +32,14 @@ def plot_losses(log_path: str | Path, out_path: str | Path) -> Path | None:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), dpi=90)
     for k in loss_keys:
         pts = [(r["step"], r[k]) for r in rows if k in r]
-        axes[0].plot(*zip(*pts), label=k, lw=1)
+        axes[0].plot(*zip(*pts), label=k, lw=1, marker="o" if len(pts) < 3 else None)
     axes[0].set_xlabel("step")
     axes[0].set_title("losses", fontsize=9)
     axes[0].legend(fontsize=7)
     for k, name in (("d_real", "D(x)"), ("d_fake", "D(G(z))")):
         pts = [(r["step"], r[k]) for r in rows if k in r]
         if pts:
-            axes[1].plot(*zip(*pts), label=name, lw=1)
+            axes[1].plot(*zip(*pts), label=name, lw=1, marker="o" if len(pts) < 3 else None)
     axes[1].set_xlabel("step")
     axes[1].set_title("D(x) and D(G(z))", fontsize=9)
     if axes[1].lines:

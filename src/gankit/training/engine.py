@@ -84,6 +84,10 @@ class Trainer:
             torch.backends.cudnn.benchmark = True
         if cfg.ema > 0:
             self.nets["G_ema"] = copy.deepcopy(self.nets["G"]).requires_grad_(False)
+        if cfg.compile:  # in place: parameter names (and so checkpoints) are unchanged
+            for name in ("G", "D"):
+                if name in self.nets:
+                    self.nets[name].compile()
         self.opts = {name: self._optimizer(name, nets) for name, nets in self.family.optimizers.items()}
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.precision == "fp16")
         torch.manual_seed(cfg.seed + 1 + self.dist.rank)  # dropout differs across ranks
@@ -102,6 +106,11 @@ class Trainer:
         self.interrupted = False
         if resume_state is not None:
             self._restore(resume_state)
+        self.tb = None  # TensorBoard writer (rank 0, --tensorboard); a missing package fails here, before training
+        if cfg.tensorboard and self.dist.is_main:
+            from ..report.tensorboard import TensorBoardWriter
+
+            self.tb = TensorBoardWriter(self.run_dir)
 
     # ---- pieces the step functions use -------------------------------------------------------
     def _optimizer(self, name: str, nets: tuple) -> torch.optim.Optimizer:
@@ -212,7 +221,8 @@ class Trainer:
         return True
 
     def elapsed_now(self, t0: float) -> float:
-        return self.elapsed + (time.perf_counter() - t0)
+        """Training seconds of the whole run: earlier sessions' plus this one's since ``t0``."""
+        return self._elapsed_before + (time.perf_counter() - t0)
 
     def fit(self) -> "Trainer":
         cfg, main = self.cfg, self.dist.is_main
@@ -221,6 +231,7 @@ class Trainer:
             checkpoint.remove_stale_temps(self.run_dir / "checkpoints")  # left by a killed write
             self._trim_log()
         t0 = time.perf_counter()
+        self._elapsed_before = self.elapsed  # from the checkpoint when resuming
         self._t_log, self._n_log = t0, 0
         prev_handler = self._install_sigint()
         try:
@@ -257,6 +268,8 @@ class Trainer:
         self._checkpoint(t0)
         if main:
             self._finish()
+        if self.tb is not None:
+            self.tb.close()
         return self
 
     def _should_stop(self, t0: float) -> bool:
@@ -279,6 +292,8 @@ class Trainer:
         self._checkpoint(t0, keep=self.epoch % self.cfg.checkpoint_every == 0)
         if self.dist.is_main:
             self.save_fixed_grid(self.run_dir / "samples" / f"epoch-{self.epoch:04d}.png")
+            if self.tb is not None:
+                self.tb.image("samples", self.run_dir / "samples" / f"epoch-{self.epoch:04d}.png", self.step)
             if self.family.on_epoch_end is not None:
                 self.family.on_epoch_end(self, self.epoch)
             from ..report.plots import plot_losses
@@ -329,9 +344,10 @@ class Trainer:
     def _check_finite(self) -> None:
         for k, (s, _) in self._acc.items():
             if not torch.isfinite(torch.as_tensor(s)).all():
+                last = self.run_dir / "checkpoints" / "last.pt"
+                kept = f"the last good checkpoint {last} is kept" if last.exists() else "no checkpoint was saved yet"
                 raise TrainingDiverged(
-                    f"step {self.step}: {k} became {float(s)} (non-finite); the last good checkpoint "
-                    f"{self.run_dir / 'checkpoints' / 'last.pt'} is kept. Flags that usually help: "
+                    f"step {self.step}: {k} became {float(s)} (non-finite); {kept}. Flags that usually help: "
                     f"--precision fp32, lower --set lr_d=/lr_g=, --set r1_gamma=10, --set spectral_norm=true")
 
     def _log(self, t0: float) -> None:
@@ -349,6 +365,8 @@ class Trainer:
         if self.dist.is_main:
             with open(self.run_dir / "log.jsonl", "a") as f:
                 f.write(json.dumps(row) + "\n")
+            if self.tb is not None:
+                self.tb.scalars(row)
 
     def _trim_log(self) -> None:
         """On resume, drop log lines written after the checkpoint we continue from."""
@@ -423,9 +441,9 @@ def prepare_run_dir(cfg: Config, overwrite: bool = False) -> Config:
     if overwrite and run.is_dir():
         import shutil
 
-        for sub in ("checkpoints", "samples"):
+        for sub in ("checkpoints", "samples", "explore", "tensorboard"):
             shutil.rmtree(run / sub, ignore_errors=True)
-        for f in ("log.jsonl", "progress.gif", "losses.png", "eval.json", "report.html"):
+        for f in ("log.jsonl", "progress.gif", "losses.png", "eval.json", "report.html", "env.json"):
             (run / f).unlink(missing_ok=True)
     return cfg
 
@@ -444,7 +462,7 @@ def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None,
         if not (run / "config.yaml").is_file():
             raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml)")
         allowed = {"epochs", "minutes", "device", "precision", "progress", "log_every", "checkpoint_steps",
-                   "report", "checkpoint_every"}
+                   "report", "checkpoint_every", "tensorboard"}
         bad = sorted(set(overrides) - allowed - {k for k, v in overrides.items() if v is None})
         if bad:
             raise ConfigError(f"--resume: {bad[0]} cannot change in a resumed run (allowed: {', '.join(sorted(allowed))})")

@@ -1,0 +1,94 @@
+"""Quality per CPU budget: several recipes trained for the same wall-clock minutes on real MNIST,
+then judged by gankit's shipped MNIST judge (FID, KID, classifier score, each beside its
+real-vs-real floor). Prints one Markdown table.
+
+    .venv/bin/python bench/quality.py                       # 10 minutes a recipe (the default)
+    .venv/bin/python bench/quality.py --minutes 3 --recipes default,peer
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import gankit  # noqa: E402
+from gankit import config as config_mod  # noqa: E402
+from gankit.data import load_dataset  # noqa: E402
+from peer_dcgan import sample_peer, train_peer  # noqa: E402
+
+RECIPES = {
+    "default": "configs/default.yaml",
+    "seed-000-dcgan": "configs/seed-000-dcgan.yaml",
+    "seed-004-mlp": "configs/seed-004-mlp.yaml",
+    "seed-001-acgan": "configs/seed-001-acgan.yaml",
+    "seed-003-vae2d": "configs/seed-003-vae2d.yaml",
+    "peer": None,  # bench/peer_dcgan.py: pytorch/examples' MNIST DCGAN, plain fp32 loop
+}
+
+
+def run_recipe(name: str, minutes: float, n: int, out_root: Path, seed: int) -> dict:
+    t0 = time.perf_counter()
+    if RECIPES[name] is None:
+        x = load_dataset("mnist", split="train").x
+        G, steps = train_peer(x, minutes, seed=seed)
+        samples = sample_peer(G, n, seed=seed) * 2 - 1
+        res = gankit.evaluate(samples=samples, data="mnist", n=n, seed=seed,
+                              out=out_root / name / "eval.json")
+        settings = "pytorch/examples DCGAN, fp32, Adam 2e-4 (0.5, 0.5), batch 64"
+    else:
+        cfg = config_mod.resolve(config_mod.read_file(RECIPES[name]),
+                                 {"epochs": 0, "minutes": minutes, "seed": seed, "progress": False,
+                                  "out": str(out_root / name)})
+        run = gankit.train(cfg, overwrite=True)
+        steps = run.trainer.step
+        res = gankit.evaluate(run.path, n=n, seed=seed)
+        settings = (f"{cfg.model}, {cfg.loss}, batch {cfg.batch_size}, lr {cfg.lr_g:g}/{cfg.lr_d:g}, "
+                    f"ema {cfg.ema:g}, {run.trainer.precision}")
+    m = res["metrics"]
+    return {"recipe": name, "settings": settings, "steps": steps, "minutes": minutes,
+            "wall_s": round(time.perf_counter() - t0, 1),
+            **{k: (m[k]["value"], m[k]["floor"]) for k in ("fid", "kid", "classifier_score") if k in m}}
+
+
+def table(rows: list[dict], n: int) -> str:
+    out = [f"| recipe | settings | steps | FID (floor) | KID (floor) | classifier score (floor) |",
+           "|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        cell = lambda k, f: f"{r[k][0]:{f}} ({r[k][1]:{f}})" if k in r else "-"
+        out.append(f"| {r['recipe']} | {r['settings']} | {r['steps']} | {cell('fid', '.2f')} | "
+                   f"{cell('kid', '.4f')} | {cell('classifier_score', '.2f')} |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--minutes", type=float, default=10.0, help="CPU budget per recipe")
+    p.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated, from: " + ", ".join(RECIPES))
+    p.add_argument("-n", type=int, default=10000, help="samples per evaluation")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/quality")
+    p.add_argument("--json", help="also write the rows here")
+    a = p.parse_args()
+    names = [r.strip() for r in a.recipes.split(",") if r.strip()]
+    unknown = [r for r in names if r not in RECIPES]
+    if unknown:
+        p.error(f"--recipes: unknown {unknown[0]!r}; valid: {', '.join(RECIPES)}")
+    rows = []
+    for name in names:
+        rows.append(run_recipe(name, a.minutes, a.n, Path(a.out), a.seed))
+        print(json.dumps(rows[-1]), flush=True)
+    print(f"\n{a.minutes:g} CPU-minutes per recipe, {torch.get_num_threads()} threads, n={a.n}, "
+          f"judge mnist-judge-v1; floor = real train vs real test images\n")
+    print(table(rows, a.n))
+    if a.json:
+        Path(a.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
