@@ -1,9 +1,8 @@
 """The full evaluation suite on 10,000 vs 10,000 MNIST images: cold, then with the real features cached.
 
 One ``gankit.evaluate`` call computes FID, KID, precision/recall, density/coverage, the classifier
-scores and memorisation, and their real-vs-real floors. The samples are real MNIST training
-images 50000..59999 (outside the 10,000 reference training images, inside the 60,000 that
-memorisation compares against), or a run's samples with ``--run``. The first call starts from an
+scores and memorisation, and their real-vs-real floors. The samples are 10,000 real MNIST
+training images outside the 10,000 reference training images, or a run's samples with ``--run``. The first call starts from an
 empty feature cache (the judge reads 60,000 train and 10,000 test images, and the floors are
 computed); the second finds the features and floors cached and only judges the samples.
 
@@ -19,11 +18,12 @@ import platform
 import tempfile
 import time
 
+import numpy as np
 import torch
 
 import gankit
 from gankit.data import load_dataset
-from gankit.metrics.evaluate import format_table
+from gankit.metrics.evaluate import format_table, reference_subset
 
 
 def main() -> None:
@@ -40,9 +40,10 @@ def main() -> None:
         what = f"{args.n} samples of {args.run}"
     else:
         train = load_dataset("mnist", split="train")  # fills the dataset cache before timing
-        images = train.x[-args.n:]  # (n, 1, 28, 28) in [-1, 1]: training images 50000..59999 for n = 10000
+        others = np.setdiff1d(np.arange(len(train)), reference_subset(len(train), args.n))
+        images = train.x[np.random.default_rng(1).permutation(others)[:args.n]]  # (n, 1, 28, 28) in [-1, 1]
         target = {"samples": images, "data": "mnist"}
-        what = f"MNIST train images {60000 - args.n}..59999 as samples"
+        what = f"{args.n} MNIST training images outside the reference set as samples"
 
     def once():
         t = time.perf_counter()

@@ -5,6 +5,7 @@ Every user error (a bad flag, file or config value) is one line on stderr and ex
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def cmd_train(args) -> int:
         flags["epochs"] = 0  # a time budget alone: as many epochs as fit
     if args.no_progress:
         flags["progress"] = False
+    if args.tensorboard:
+        flags["tensorboard"] = True
     sets = config_mod.parse_set(args.set)
     if args.resume:
         overrides = {k: v for k, v in {**flags, **sets}.items() if v is not None}
@@ -57,14 +60,20 @@ def cmd_train(args) -> int:
     return 0
 
 
+MAX_SAMPLES = {".png": 10_000, ".npz": 1_000_000}  # a 100 x 100 grid; 1e6 arrays (FID wants 50k)
+
+
 def cmd_sample(args) -> int:
     from . import api
 
     out = Path(args.out)
     if out.suffix not in (".png", ".npz"):
         raise GankitError(f"--out: {out} must end in .png (a grid) or .npz (arrays)")
-    if args.n <= 0:
-        raise GankitError(f"-n: must be positive, got {args.n}")
+    most = MAX_SAMPLES[out.suffix]
+    if not 0 < args.n <= most:
+        raise GankitError(f"-n: must be in 1..{most} for a {out.suffix} file, got {args.n}")
+    if not 0 <= args.seed <= 2**31 - 1:
+        raise GankitError(f"--seed: must be in 0..2147483647, got {args.seed}")
     run = api.load(args.run)
     labels = None
     if args.label is not None:
@@ -86,6 +95,143 @@ def cmd_data_download(args) -> int:
         print(f"wrote {p}")
     print(f"train with: gankit train --data {args.name} --data-dir {args.dest}")
     return 0
+
+
+def cmd_explore(args) -> int:
+    from . import api
+
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "fn", "run", "what") and v is not None}
+    result = api.explore(args.run, args.what, **options)
+    for path in result.paths:
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from . import api
+
+    print(f"wrote {api.write_report(args.run, out=args.out)}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from . import api
+
+    md, path = api.write_compare(args.runs, out=args.out)
+    print(md, end="")
+    if path is not None:
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from . import api
+    from .metrics.evaluate import format_table
+
+    if (args.run is None) == (args.samples is None):
+        raise GankitError("evaluate: give a run directory or --samples FILE.npz --data NAME")
+    if args.run is not None and args.data:
+        raise GankitError("--data: only with --samples (a run knows its dataset)")
+    result = api.evaluate(args.run, samples=args.samples, data=args.data, n=args.n, seed=args.seed,
+                          out=args.out, judge=args.judge, data_dir=args.data_dir, limit=args.limit)
+    print(format_table(result))
+    if "path" in result:
+        print(f"wrote {result['path']}")
+    return 0
+
+
+def cmd_judge_train(args) -> int:
+    from .metrics.judge import train_judge
+
+    train_judge(args.data, out=args.out, data_dir=args.data_dir or "", epochs=args.epochs)
+    return 0
+
+
+def cmd_judge_check(args) -> int:
+    from .metrics.judge import judge_accuracy, load_judge
+
+    j = load_judge(args.judge)
+    print(f"{j.name} v{j.version}: {j.path} (sha256 {j.sha256} verified)")
+    print(f"  recorded test accuracy {j.meta.get('test_accuracy')}")
+    if args.limit >= 0:
+        acc = judge_accuracy(j, args.data, data_dir=args.data_dir or "", limit=args.limit)
+        print(f"  measured test accuracy {acc['accuracy']:.4f} on {acc['n']} {acc['data']} test images")
+    return 0
+
+
+def cmd_theory_optimal_d(args) -> int:
+    from .metrics.evaluate import optimal_d
+
+    r = optimal_d(args.out, steps=args.steps, seed=args.seed)
+    print(f"p_data = {r['p_data']};  p_g = {r['p_g']} (fixed)")
+    print(f"D vs D* = p_data / (p_data + p_g): max |D - D*| {r['d_max_abs_err']:.4f}, "
+          f"mean {r['d_mean_abs_err']:.4f} (over [{r['region'][0]:.2f}, {r['region'][1]:.2f}], "
+          f"{r['steps']} steps)")
+    print(f"V(D*, G) = {r['value_at_optimum']:.6f};  -log 4 + 2 JSD = {r['minus_log4_plus_2jsd']:.6f} "
+          f"(JSD {r['jsd']:.6f} nats; difference {r['identity_diff']:.2e})")
+    print(f"V(D, G) of the trained D = {r['value_at_trained']:.6f} (gap to the optimum {r['value_gap']:.2e})")
+    for k in ("png", "json"):
+        if k in r:
+            print(f"wrote {r[k]}")
+    return 0
+
+
+def _add_explore_parser(sub) -> None:
+    e = sub.add_parser("explore", help="latent-space figures of a run, written to RUN/explore/")
+    e.add_argument("run", metavar="RUN", help="run directory")
+    what = e.add_subparsers(dest="what", required=True, parser_class=_Parser, metavar="WHAT")
+
+    def cmd(name: str, help: str):
+        c = what.add_parser(name, help=help)
+        c.add_argument("--out-dir", help="where to write (default RUN/explore)")
+        c.set_defaults(fn=cmd_explore)
+        return c
+
+    c = cmd("grid", "N samples")
+    c.add_argument("-n", type=int, help="number of samples (default 64)")
+    c.add_argument("--seed", type=int)
+    c.add_argument("--truncation", type=float, help="draw z from a normal truncated at this bound")
+    c = cmd("classes", "one row per class (conditional models)")
+    c.add_argument("-n", type=int, help="samples per class (default 10)")
+    c.add_argument("--seed", type=int)
+    c.add_argument("--truncation", type=float)
+    c = cmd("interpolate", "a path between two latents, classes or encoded images: strip PNG and GIF")
+    c.add_argument("--mode", choices=["lerp", "slerp"], help="linear or spherical (default lerp)")
+    c.add_argument("--steps", type=int, help="images along each path, ends included (default 10)")
+    c.add_argument("--rows", type=int, help="seeded pairs, one per row (default 4)")
+    c.add_argument("--seed", type=int)
+    c.add_argument("--classes", metavar="A,B", help="conditional models: move the class from A to B")
+    c.add_argument("--images", metavar="I,J", action="append",
+                   help="ae/vae: between test images I and J (repeatable)")
+    c.add_argument("--truncation", type=float)
+    c = cmd("walk", "the lecture's latent walk: means and spreads scaled along the latent dimensions")
+    c.add_argument("-n", type=int, help="number of samples (default 100)")
+    c.add_argument("--scale-means", type=float, help="default 1")
+    c.add_argument("--scale-stds", type=float, help="default 1")
+    c.add_argument("--frames", type=int, help="GIF frames moving the means from -M to M (default 15)")
+    c.add_argument("--seed", type=int)
+    c = cmd("arithmetic", "mean(A) - mean(B) + mean(C) of latents")
+    c.add_argument("--a", required=True, help="indices into the sample sheet (1,5,9), or a class with --by class")
+    c.add_argument("--b", help="subtracted operand")
+    c.add_argument("--c", help="added operand")
+    c.add_argument("--by", choices=["index", "class"], help="operands are sheet indices (default) or classes")
+    c.add_argument("-n", type=int, help="samples on the sheet (default 64)")
+    c.add_argument("--per-class", type=int, help="latents averaged per class with --by class (default 8)")
+    c.add_argument("--label", type=int, help="conditional models: the class to draw the results with")
+    c.add_argument("--judge", help="--by class on a GAN: the classifier that labels samples (default: the data's)")
+    c.add_argument("--seed", type=int)
+    c = cmd("manifold", "a 2-D latent space decoded over a regular grid")
+    c.add_argument("--side", type=int, help="images per side (default 20)")
+    c.add_argument("--extent", type=float, help="grid over [-E, E]^2 (default 3; 1 for uniform z)")
+    c = cmd("scatter", "ae/vae codes of test images coloured by label (PCA above 2-D)")
+    c.add_argument("-n", type=int, help="test images (default 2000)")
+    c = cmd("reconstruct", "ae/vae: test images beside their reconstructions")
+    c.add_argument("-n", type=int, help="images (default 32)")
+    c.add_argument("--seed", type=int)
+    c = cmd("discriminator", "toy 1-D/2-D runs: D's decision surface and G's mapping")
+    c.add_argument("-n", type=int, help="real and generated points (default 2000)")
+    c.add_argument("--resolution", type=int, help="grid points per side (default 150)")
+    c.add_argument("--seed", type=int)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -114,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true", help="start over in an existing run directory")
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard scalars and grids to RUN/tensorboard (needs the tensorboard package)")
     t.set_defaults(fn=cmd_train)
 
     s = sub.add_parser("sample", help="draw samples from a trained run")
@@ -132,7 +280,56 @@ def build_parser() -> argparse.ArgumentParser:
     dd.add_argument("--dest", required=True, help="folder to write the IDX files into")
     dd.add_argument("--base-url", help="mirror to fetch from (default: the canonical mirrors)")
     dd.set_defaults(fn=cmd_data_download)
+    _add_explore_parser(sub)
+
+    r = sub.add_parser("report", help="write RUN/report.html: config, curves, samples, explore figures, metrics")
+    r.add_argument("run", metavar="RUN", help="run directory")
+    r.add_argument("--out", help="file name inside the run directory (default report.html)")
+    r.set_defaults(fn=cmd_report)
+
+    c = sub.add_parser("compare", help="a table of key settings and metrics of several runs")
+    c.add_argument("runs", nargs="+", metavar="RUN", help="run directories")
+    c.add_argument("--out", help="also write the table to FILE.md or FILE.html")
+    c.set_defaults(fn=cmd_compare)
+
+    ev = sub.add_parser("evaluate", help="metrics of a run (or of samples) beside their real-vs-real floors")
+    ev.add_argument("run", nargs="?", help="run directory (writes RUN/eval.json)")
+    ev.add_argument("--samples", metavar="FILE.npz", help="evaluate these samples instead (gankit sample --out FILE.npz)")
+    ev.add_argument("--data", help="with --samples: the dataset they imitate (mnist, digits, stacked-mnist, ring, ...)")
+    ev.add_argument("--data-dir", help="folder with the real data (default: the run's)")
+    ev.add_argument("--limit", type=int, help="the training set is its first N images (default: the run's; all)")
+    ev.add_argument("-n", type=int, default=10000, help="samples, and train and test images for the floors (default 10000)")
+    ev.add_argument("--seed", type=int, default=0, help="seeds the samples and the KID subsets")
+    ev.add_argument("--judge", help="judge name or FILE.json (default: the dataset's shipped judge)")
+    ev.add_argument("--out", help="FILE.json to write (default RUN/eval.json; --samples: none)")
+    ev.set_defaults(fn=cmd_evaluate)
+
+    j = sub.add_parser("judge", help="the classifier behind the metrics: train or check one")
+    jsub = j.add_subparsers(dest="judge_command", required=True, parser_class=_Parser)
+    jt = jsub.add_parser("train", help="train a judge by the fixed recipe (writes FILE.pt and FILE.json)")
+    jt.add_argument("--data", default="mnist", choices=["mnist", "digits"])
+    jt.add_argument("--data-dir", help="folder with the dataset files")
+    jt.add_argument("--out", help="FILE.pt (default <name>.pt in this folder)")
+    jt.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    jt.set_defaults(fn=cmd_judge_train)
+    jc = jsub.add_parser("check", help="verify a judge's SHA-256 and measure its test accuracy")
+    jc.add_argument("judge", nargs="?", default="mnist-judge-v1", help="judge name or FILE.json (default mnist-judge-v1)")
+    jc.add_argument("--data", help="dataset to test on (default the judge's)")
+    jc.add_argument("--data-dir", help="folder with the dataset files")
+    jc.add_argument("--limit", type=int, default=0, help="first N test images (0 = all; -1 = verify only)")
+    jc.set_defaults(fn=cmd_judge_check)
+
+    th = sub.add_parser("theory", help="numerical checks of the theory")
+    thsub = th.add_subparsers(dest="theory_command", required=True, parser_class=_Parser)
+    od = thsub.add_parser("optimal-d", help="a trained D against D* = p_data/(p_data+p_g), and V(D*) = -log 4 + 2 JSD")
+    od.add_argument("--out", help="folder for optimal-d.png and optimal-d.json")
+    od.add_argument("--steps", type=int, default=2000, help="discriminator training steps (default 2000)")
+    od.add_argument("--seed", type=int, default=0)
+    od.set_defaults(fn=cmd_theory_optimal_d)
     return p
+
+
+ENVIRONMENT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gankit: aborted", file=sys.stderr)
         return 130
+    except OSError as e:  # a full disk, a read-only folder: the machine, not a bug (checkpoints survive)
+        if e.errno not in ENVIRONMENT_ERRNOS:
+            raise
+        print(f"gankit: error: {e.filename or 'a file'}: {e.strerror}", file=sys.stderr)
+        return 2
     except RuntimeError as e:
         from .training.distributed import describe_failure
 

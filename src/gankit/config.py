@@ -90,10 +90,19 @@ def field_names() -> list[str]:
     return [f.name for f in fields(Config)]
 
 
+def _show(value: Any) -> str:
+    """repr(value) cut to 60 characters, for error lines (an int of > 4300 digits has no repr)."""
+    try:
+        shown = repr(value)
+    except ValueError:
+        return "a huge number"
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def _coerce(key: str, value: Any, where: str) -> Any:
     """Convert ``value`` to the type of field ``key``; strings from the CLI are parsed."""
     hint = typing.get_type_hints(Config)[key]
-    bad = ConfigError(f"{where}: {key}={value!r} is not a valid {getattr(hint, '__name__', hint)}")
+    bad = ConfigError(f"{where}: {key}={_show(value)} is not a valid {getattr(hint, '__name__', hint)}")
     if hint is bool:
         if isinstance(value, bool):
             return value
@@ -111,14 +120,14 @@ def _coerce(key: str, value: Any, where: str) -> Any:
             return int(value)
         try:
             return int(str(value))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise bad from None
     if hint is float:
         if isinstance(value, bool):
             raise bad
         try:
             out = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond float range
             raise bad from None
         if out != out or out in (float("inf"), float("-inf")):
             raise bad
@@ -132,7 +141,7 @@ def _coerce(key: str, value: Any, where: str) -> Any:
             raise bad
         try:
             return [int(v) for v in value]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
             raise bad from None
     if hint is str:
         if isinstance(value, (dict, list)):
@@ -165,6 +174,18 @@ def validate(cfg: Config, where: str = "config") -> Config:
         raise ConfigError(f"{where}: dropout must be in [0, 1), got {cfg.dropout}")
     if cfg.epochs == 0 and cfg.minutes == 0:
         raise ConfigError(f"{where}: give a budget: --epochs N or --minutes M")
+    for key, hint in typing.get_type_hints(Config).items():  # beyond int32 only ends in an overflow in torch
+        value = getattr(cfg, key)
+        if hint in (int, list) and any(abs(v) > 2**31 - 1 for v in (value if hint is list else [value])):
+            raise ConfigError(f"{where}: {key} must be at most 2147483647, got {_show(value)}")
+    if cfg.seed < 0:
+        raise ConfigError(f"{where}: seed must be in 0..2147483647, got {cfg.seed}")
+    for key in ("lr_g", "lr_d"):  # Adam's step, lr / (1 - beta1), must stay within float32
+        if not 0.0 <= getattr(cfg, key) <= 1e30:
+            raise ConfigError(f"{where}: {key} must be in [0, 1e30], got {getattr(cfg, key)}")
+    for key in ("beta1", "beta2"):
+        if not 0.0 <= getattr(cfg, key) <= 1.0 - 1e-8:
+            raise ConfigError(f"{where}: {key} must be in [0, 1), got {getattr(cfg, key)}")
     if cfg.name and not cfg.out:
         run_dir_of(cfg, where)
     return cfg
@@ -203,7 +224,7 @@ def read_file(path: str | Path) -> dict:
         raise ConfigError(f"--config: cannot read {p}: {getattr(e, 'strerror', None) or e}") from None
     try:
         data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as e:
+    except (yaml.YAMLError, ValueError, RecursionError) as e:  # ValueError: JSON, ints of > 4300 digits
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ConfigError(f"--config: {p} is not valid YAML/JSON: {first}") from None
     if data is None:
@@ -232,7 +253,7 @@ def resolve(*layers: Mapping[str, Any], where: str = "config") -> Config:
             if v is not None:
                 merged[k] = v
     names = set(field_names())
-    unknown = sorted(k for k in merged if k not in names)
+    unknown = sorted((k for k in merged if k not in names), key=str)  # YAML keys may be ints, None, ...
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(names))}")
     model = _coerce("model", merged.get("model", Config.model), where)

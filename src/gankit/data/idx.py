@@ -95,7 +95,10 @@ def read_idx(path: PathLike) -> np.ndarray:
         raise DataError(
             f"{path}: IDX payload {what}: dims {dims} of {dtype.name} need {expected} bytes, found {got}"
         )
-    arr = np.frombuffer(data, dtype, offset=header).reshape(dims)
+    try:
+        arr = np.frombuffer(data, dtype, offset=header).reshape(dims)
+    except ValueError:  # e.g. dims (0, 2**31, 2**31): an empty payload, but a shape numpy cannot hold
+        raise DataError(f"{path}: IDX dims {dims} describe an array too large to hold") from None
     return arr.astype(dtype.newbyteorder("="))  # a native-endian, writable copy
 
 

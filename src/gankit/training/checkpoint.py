@@ -11,6 +11,8 @@ import errno
 import io
 import os
 import pickle
+import re
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -66,15 +68,37 @@ def load(path: str | Path, map_location: Any = "cpu") -> dict:
     path = Path(path)
     if not path.is_file():
         raise RunDirError(f"{path}: no such checkpoint")
+    _check_crc(path)
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError,
+    except pickle.UnpicklingError as e:  # the weights-only unpickler met something that is not data
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
+        what = f"it names {found.group(1)}" if found else "it holds more than tensors and plain values"
+        raise RunDirError(f"{path}: refusing to load an unsafe checkpoint ({what}; "
+                          f"only weights are loaded, no code is run)") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError,
             AttributeError, TypeError, KeyError, IndexError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise RunDirError(f"{path}: not a readable gankit checkpoint ({first})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise RunDirError(f"{path}: not a gankit checkpoint")
     return state
+
+
+def _check_crc(path: Path) -> None:
+    """Check the CRC-32 of every member of the checkpoint's zip archive (torch.load does not).
+
+    A flipped bit in the weights would otherwise load silently as different weights. Reading the
+    file once costs ~0.1 s per 200 MB.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except Exception as e:  # noqa: BLE001 - any failure to read the archive means a damaged file
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise RunDirError(f"{path}: not a readable gankit checkpoint ({first})") from None
+    if bad is not None:
+        raise RunDirError(f"{path}: damaged checkpoint (CRC-32 mismatch in {bad})")
 
 
 def candidates(ckpt_dir: Path) -> list[Path]:
@@ -84,8 +108,24 @@ def candidates(ckpt_dir: Path) -> list[Path]:
     return ([last] if last.exists() else []) + kept
 
 
-def load_latest_good(ckpt_dir: Path, map_location: Any = "cpu", warn=print) -> tuple[dict, Path]:
-    """The newest checkpoint that loads; damaged ones are reported and skipped."""
+def remove_stale_temps(ckpt_dir: Path) -> list[Path]:
+    """Delete the temporary files of writes that were killed mid-way (``.last.pt.*.tmp``).
+
+    Only the run's one writer may call this, before it writes: a live write's temp file looks the same.
+    """
+    removed = []
+    for p in Path(ckpt_dir).glob(".*.pt.*.tmp"):
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+    return removed
+
+
+def load_latest_good(ckpt_dir: Path, map_location: Any = "cpu", warn=None) -> tuple[dict, Path]:
+    """The newest checkpoint that loads; damaged ones are reported (on stderr) and skipped."""
+    warn = warn or (lambda m: print(m, file=sys.stderr))
     errors = []
     for p in candidates(ckpt_dir):
         try:
@@ -94,6 +134,8 @@ def load_latest_good(ckpt_dir: Path, map_location: Any = "cpu", warn=print) -> t
             errors.append(str(e))
             warn(f"gankit: {e}; falling back to an earlier checkpoint")
             continue
+        if errors:
+            warn(f"gankit: using {p} (step {state.get('step', '?')})")
         return state, p
     if errors:
         raise RunDirError(f"{ckpt_dir}: no usable checkpoint ({errors[0]})")

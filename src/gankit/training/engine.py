@@ -282,7 +282,7 @@ class Trainer:
         return stop
 
     def _checkpoint(self, t0: float, keep: bool = False) -> None:
-        self._check_finite()
+        self._check_finite(weights=True)
         self.elapsed = self.elapsed_now(t0)
         if keep:  # the kept copy first: a crash between the two writes then redoes both on resume
             self.save(f"epoch-{self.epoch:04d}.pt")
@@ -341,14 +341,20 @@ class Trainer:
             s, n = self._acc.get(k, (0.0, 0))
             self._acc[k] = (s + v.detach().float(), n + 1)
 
-    def _check_finite(self) -> None:
-        for k, (s, _) in self._acc.items():
-            if not torch.isfinite(torch.as_tensor(s)).all():
-                last = self.run_dir / "checkpoints" / "last.pt"
-                kept = f"the last good checkpoint {last} is kept" if last.exists() else "no checkpoint was saved yet"
-                raise TrainingDiverged(
-                    f"step {self.step}: {k} became {float(s)} (non-finite); {kept}. Flags that usually help: "
-                    f"--precision fp32, lower --set lr_d=/lr_g=, --set r1_gamma=10, --set spectral_norm=true")
+    def _check_finite(self, weights: bool = False) -> None:
+        """Stop on a NaN/Inf loss, or (``weights``, before a checkpoint) a NaN/Inf weight: a finite
+        loss can still come with NaN gradients, and the last good checkpoint must stay good."""
+        what = next((f"{k} became {float(s)}" for k, (s, _) in self._acc.items()
+                     if not torch.isfinite(torch.as_tensor(s)).all()), None)
+        if what is None and weights:
+            what = next((f"weight {k} became nan/inf" for k, t in self.nets.state_dict().items()
+                         if t.is_floating_point() and not torch.isfinite(t).all()), None)
+        if what is not None:
+            last = self.run_dir / "checkpoints" / "last.pt"
+            kept = f"the last good checkpoint {last} is kept" if last.exists() else "no checkpoint was saved yet"
+            raise TrainingDiverged(
+                f"step {self.step}: {what} (non-finite); {kept}. Flags that usually help: "
+                f"--precision fp32, lower --set lr_d=/lr_g=, --set r1_gamma=10, --set spectral_norm=true")
 
     def _log(self, t0: float) -> None:
         self._check_finite()
