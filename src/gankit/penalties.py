@@ -14,11 +14,15 @@ def _grad_of(d_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return g.flatten(1)  # (B, prod(shape))
 
 
-def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, y=None, generator=None) -> torch.Tensor:
+def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, y=None, generator=None,
+                     alpha: torch.Tensor | None = None) -> torch.Tensor:
     """Gulrajani et al. 2017: E[(||grad_x D(x_hat)||_2 - 1)^2] with x_hat = a*real + (1-a)*fake,
-    a ~ U(0, 1) drawn once per example (not per pixel). Returns the penalty without lambda."""
+    a ~ U(0, 1) drawn once per example (not per pixel; or given as ``alpha`` (B,)).
+    Returns the penalty without lambda."""
     shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    alpha = torch.rand(shape, device=real.device, generator=generator)
+    if alpha is None:
+        alpha = torch.rand(real.shape[0], device=real.device, generator=generator)
+    alpha = alpha.view(shape)
     x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     g = _grad_of(D(x_hat, y), x_hat)
     return ((g.norm(2, dim=1) - 1) ** 2).mean()

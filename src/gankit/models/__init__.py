@@ -1,9 +1,13 @@
 """Model families. Each file builds one family's networks and registers it by name.
 
 A family is registered with ``register_family``; what it contributes to the one engine:
-- ``build(cfg, data) -> nn.ModuleDict`` with its networks ("G"/"D", or "E"/"Dec", ...);
+- ``build(cfg, data) -> nn.ModuleDict`` with its networks ("G"/"D"; autoencoders: encoder "E", decoder "G");
 - ``step``: the name of its step function in ``gankit.training.steps``;
-- ``defaults``: config values its paper or seed uses, applied under the user's own settings.
+- ``defaults``: config values its paper or seed uses, applied under the user's own settings;
+- ``prepare_data``: (cfg, data) -> the Dataset the step trains on (e.g. a trained autoencoder's
+  codes for the latent GAN), computed once when the trainer starts;
+- ``on_epoch_end``: (trainer, epoch) -> None, per-epoch extras written on rank 0 (the class grid of
+  conditional models, the reconstructions of autoencoders).
 """
 from __future__ import annotations
 
@@ -24,16 +28,22 @@ class Family:
     optimizers: dict = field(default_factory=lambda: {"G": ("G",), "D": ("D",)})
     # (nets, z, y) -> samples in data space, in [-1, 1] for images; None: nets["G"](z, y)
     generate: Callable | None = None
+    # (cfg, data) -> Dataset: what the step trains on; None: the data as loaded
+    prepare_data: Callable | None = None
+    # (trainer, epoch) -> None: extra per-epoch output, called on rank 0 after the fixed grid
+    on_epoch_end: Callable | None = None
 
 
 def register_family(name: str, step: str = "gan", conditional: bool = False, defaults: dict | None = None,
-                    optimizers: dict | None = None, generate: Callable | None = None):
+                    optimizers: dict | None = None, generate: Callable | None = None,
+                    prepare_data: Callable | None = None, on_epoch_end: Callable | None = None):
     def deco(build: Callable) -> Callable:
         opts = optimizers or {"G": ("G",), "D": ("D",)}
-        MODELS.register(name)(Family(name, build, step, conditional, dict(defaults or {}), opts, generate))
+        MODELS.register(name)(Family(name, build, step, conditional, dict(defaults or {}), opts, generate,
+                                     prepare_data, on_epoch_end))
         return build
 
     return deco
 
 
-from . import dcgan, mlp  # noqa: E402,F401
+from . import autoencoder, conditional, critic, dcgan, latent_gan, mlp  # noqa: E402,F401

@@ -136,6 +136,10 @@ class Trainer:
         return self._rank_slice(sample_z(n * self.dist.world, self.cfg.z_dim, self.cfg.z_dist, self.noise_gen,
                                          self.device))
 
+    def uniform(self, n: int) -> torch.Tensor:
+        """(n,) draws from U(0, 1) for this rank's examples of the global batch (e.g. GP's alpha)."""
+        return self._rank_slice(torch.rand(n * self.dist.world, generator=self.noise_gen, device=self.device))
+
     def fake_labels(self, n: int) -> torch.Tensor:
         y = torch.randint(0, self.data.num_classes, (n * self.dist.world,), generator=self.noise_gen,
                           device=self.device)

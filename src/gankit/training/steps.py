@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 import torch
+import torch.nn.functional as F
 
 from .. import penalties
+from ..models.autoencoder import kl_normal, to_pixels
 
 STEPS: Dict[str, Callable] = {}
 
@@ -40,6 +42,22 @@ def d_stats(tr, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> dict:
     return {"d_real": real_logits.detach().float().mean(), "d_fake": fake_logits.detach().float().mean()}
 
 
+def d_regularisers(tr, D, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None,
+                   out: dict) -> torch.Tensor:
+    """The gradient penalty and R1 terms of D's loss that the config asks for (0 when none);
+    their values go to ``out`` for the log. Weight clipping follows the D update instead."""
+    cfg, extra = tr.cfg, torch.zeros((), device=real.device)
+    if cfg.gp_lambda > 0:
+        gp = penalties.gradient_penalty(D, real, fake.float(), y, alpha=tr.uniform(real.shape[0]))
+        extra = extra + cfg.gp_lambda * gp
+        out["gp"] = gp.detach()
+    if cfg.r1_gamma > 0:
+        r1 = penalties.r1_penalty(D, real, y)
+        extra = extra + 0.5 * cfg.r1_gamma * r1
+        out["r1"] = r1.detach()
+    return extra
+
+
 @register_step("gan")
 def gan_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
     cfg, G, D = tr.cfg, tr.nets["G"], tr.nets["D"]
@@ -50,21 +68,14 @@ def gan_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
     out = {}
 
     # 1. Update D (the critic): real batch vs a fresh fake batch.
-    with tr.autocast(), torch.set_grad_enabled(g_turn):
-        fake = G(tr.noise(x.shape[0]), y_fake)
+    with tr.autocast():
+        with torch.set_grad_enabled(g_turn):  # G's graph is kept only when G is updated below
+            fake = G(tr.noise(x.shape[0]), y_fake)
         real_logits = D(pack(x, cfg.pack), y_real)
         fake_logits = D(pack(fake.detach(), cfg.pack), y_fake)
         d_loss = tr.loss.d(real_logits.float(), fake_logits.float(), cfg.real_label)
     out["d_loss"] = d_loss.detach()
-    if cfg.gp_lambda > 0:
-        gp = penalties.gradient_penalty(D, pack(x, cfg.pack), pack(fake.float(), cfg.pack), y_real,
-                                        generator=tr.noise_gen)
-        d_loss = d_loss + cfg.gp_lambda * gp
-        out["gp"] = gp.detach()
-    if cfg.r1_gamma > 0:
-        r1 = penalties.r1_penalty(D, pack(x, cfg.pack), y_real)
-        d_loss = d_loss + 0.5 * cfg.r1_gamma * r1
-        out["r1"] = r1.detach()
+    d_loss = d_loss + d_regularisers(tr, D, pack(x, cfg.pack), pack(fake, cfg.pack), y_real, out)
     tr.update("D", d_loss)
     if cfg.clip > 0:
         penalties.clip_weights(D, cfg.clip)
@@ -80,3 +91,84 @@ def gan_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
         tr.update_ema()
         out["g_loss"] = g_loss.detach()
     return out
+
+
+@register_step("acgan")
+def acgan_step(tr, x: torch.Tensor, y: torch.Tensor) -> dict:
+    """AC-GAN (Odena et al. 2017) as in the notebook 001: D = (real/fake logit, class logits).
+
+    D minimises the adversarial loss (real target ``real_label``, 0.95 there) plus the class
+    cross-entropy on REAL images only: the notebook's sample weights (2 on real, 0 on fake) keep D
+    from learning classes from G's images. G minimises the adversarial loss plus the cross-entropy
+    of D's class head against the labels G was asked for, on a fresh batch twice the size ("so that
+    we have the generator optimize over an identical number of images as the discriminator").
+    Smoothing is one-sided (Salimans et al. 2016): G's adversarial target stays 1 where the notebook
+    also used 0.95.
+    """
+    cfg, G, D = tr.cfg, tr.nets["G"], tr.nets["D"]
+    B = x.shape[0]
+    out = {}
+
+    # 1. Update D on B real and B fake images, in one pass: (2B, C, H, W).
+    y_fake = tr.fake_labels(B)
+    with tr.autocast():
+        with torch.no_grad():
+            fake = G(tr.noise(B), y_fake)
+        adv, cls = D.both(torch.cat([x, fake]))  # (2B,), (2B, K)
+        real_adv, fake_adv = adv.float()[:B], adv.float()[B:]
+        d_adv = tr.loss.d(real_adv, fake_adv, cfg.real_label)
+        d_cls = F.cross_entropy(cls[:B].float(), y)  # real images only
+    d_loss = d_adv + d_cls + d_regularisers(tr, D, x, fake, None, out)
+    tr.update("D", d_loss)
+    if cfg.clip > 0:
+        penalties.clip_weights(D, cfg.clip)
+    out.update(d_loss=d_adv.detach(), d_cls=d_cls.detach(),
+               acc_real=(cls[:B].argmax(1) == y).float().mean().detach())
+    out.update(d_stats(tr, real_adv, fake_adv))
+
+    # 2. Update G every n_critic steps: 2B fresh images of random classes, D frozen.
+    if (tr.step + 1) % cfg.n_critic == 0:
+        y_g = tr.fake_labels(2 * B)
+        D.requires_grad_(False)
+        with tr.autocast():
+            adv_g, cls_g = D.both(G(tr.noise(2 * B), y_g))
+            g_adv = tr.loss.g(adv_g.float())
+            g_cls = F.cross_entropy(cls_g.float(), y_g)
+        tr.update("G", g_adv + g_cls)
+        D.requires_grad_(True)
+        tr.update_ema()
+        out.update(g_loss=g_adv.detach(), g_cls=g_cls.detach(),
+                   acc_fake=(cls_g.argmax(1) == y_g).float().mean().detach())
+    return out
+
+
+@register_step("ae")
+def ae_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
+    """The talk's autoencoder: mean squared error between x and G(E(x)) on [0, 1] pixels."""
+    E, G = tr.nets["E"], tr.nets["G"]
+    with tr.autocast():
+        x_hat = G(E(x))  # (B, C, H, W) in data space
+    recon = F.mse_loss(to_pixels(x_hat.float()), to_pixels(x.float()))
+    tr.update("AE", recon)
+    tr.update_ema()
+    return {"recon": recon.detach()}
+
+
+@register_step("vae")
+def vae_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
+    """VAE (Kingma & Welling 2014): minimise recon + beta_kl * KL, per image, averaged over the batch.
+
+    recon = -log p(x|z) for Bernoulli pixels (BCE summed over pixels), with one reparameterised
+    sample z = mu + sigma * eps; KL in closed form. ``elbo`` = -(recon + KL), whatever beta_kl."""
+    E, G = tr.nets["E"], tr.nets["G"]
+    with tr.autocast():
+        mu, logvar = E(x)
+        mu, logvar = mu.float(), logvar.float()
+        eps = tr.noise(x.shape[0])  # (B, z_dim) ~ N(0, I): the VAE's z_dist is always normal
+        logits = G.logits(mu + (0.5 * logvar).exp() * eps).float()  # (B, C, H, W)
+    bce = F.binary_cross_entropy_with_logits(logits, to_pixels(x.float()), reduction="none")  # (B, C, H, W)
+    recon = bce.flatten(1).sum(1).mean()
+    kl = kl_normal(mu, logvar).mean()
+    tr.update("AE", recon + tr.cfg.beta_kl * kl)
+    tr.update_ema()
+    return {"recon": recon.detach(), "kl": kl.detach(), "elbo": -(recon + kl).detach()}

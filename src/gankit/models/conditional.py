@@ -1,0 +1,176 @@
+"""Conditional GANs: the label is an input of both networks.
+
+``cgan`` (Mirza & Osindero 2014, on the DCGAN of the lecture notes): G sees z concatenated with a
+learned label embedding; D is the lecture's DCGAN discriminator plus a projection term
+(Miyato & Koyama 2018): logit = head(h) + <embed(y), h>, h = D's features. Trained by ``gan_step``.
+
+``acgan`` (Odena et al. 2017), as in the notebook 001_885837f1aa895cae.txt (Keras' mnist_acgan):
+G: z (B, z_dim) * embed(y) (B, z_dim)  (Hadamard product, glorot-normal embedding)
+   -> Dense 3*3*384, ReLU                                     (B, 384, 3, 3)
+   -> ConvT 192, 5x5, s1, 'valid', ReLU, BN                   (B, 192, 7, 7)
+   -> ConvT  96, 5x5, s2, 'same',  ReLU, BN                   (B, 96, 14, 14)
+   -> ConvT   1, 5x5, s2, 'same',  tanh                       (B, 1, 28, 28)
+D: Conv 32 s2, Conv 64 s1, Conv 128 s2, Conv 256 s1 (3x3, LeakyReLU 0.2, Dropout 0.3 each)
+   -> Flatten (B, 256*7*7) -> two heads: real/fake logit (B,) and class logits (B, K).
+Other sizes keep the pattern: for 8x8 digits G starts at 4x4 (too small for the 'valid' 5x5, so
+that layer keeps the size) and upsamples once; channel counts scale with ``width`` (64: the
+notebook's). Trained by the ``acgan`` step (class loss on real images only for D).
+
+Both families write ``samples/classes-epoch-NNNN.png`` every epoch, as the notebook's ``gen_pic``:
+one row per class from the same latents, a white separator row, then real images of each class.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from . import register_family
+from .blocks import maybe_sn, upsample_plan
+from .dcgan import DCGANDiscriminator, DCGANGenerator
+
+LABEL_EMBED_DIM = 50  # cGAN: size of G's label embedding, concatenated to z
+CLASS_GRID_COLS = 10  # class grid: samples per class row
+CLASS_GRID_MAX_ROWS = 20  # class grid: at most this many classes are shown (e.g. stacked MNIST has 1000)
+
+
+def _check(cfg, data, name: str) -> None:
+    if not data.is_image:
+        raise ConfigError(f"--model {name} needs images; --data {data.name} gives points")
+    if cfg.pack != 1:
+        raise ConfigError(f"--set pack={cfg.pack}: --model {name} judges one image with its label at a time "
+                          f"(use pack=1)")
+
+
+# ---- the per-epoch class grid ---------------------------------------------------------------------
+@torch.no_grad()
+def class_grid(tr, cols: int = CLASS_GRID_COLS) -> torch.Tensor:
+    """(rows * cols, C, H, W) in [0, 1]: generated rows (class k from the same ``cols`` latents),
+    a white row, then ``cols`` real images of each class (white where a class has fewer)."""
+    from ..data import to_unit
+    from ..run import generate, latents
+    from ..training.engine import FIXED_SEED_OFFSET
+
+    data, k = tr.data, min(tr.data.num_classes, CLASS_GRID_MAX_ROWS)
+    g = torch.Generator().manual_seed(tr.cfg.seed + FIXED_SEED_OFFSET)  # its own RNG: resume stays exact
+    z = latents(tr.cfg, cols, g).repeat(k, 1)  # (k * cols, z_dim): row r uses the same latents as row 0
+    labels = torch.arange(k).repeat_interleave(cols)  # (k * cols,) 0,0,..,1,1,..
+    fake = generate(tr.family, tr.nets, tr.cfg, k * cols, g, tr.device, data.num_classes, labels=labels, z=z)
+    blank = torch.ones((cols, *data.shape))
+    real = []
+    for c in range(k):
+        imgs = to_unit(data.x[data.y == c][:cols]).float().cpu()
+        real.append(torch.cat([imgs, blank[:cols - len(imgs)]]))
+    return torch.cat([fake["images"], blank, *real])
+
+
+def save_class_grid(tr, epoch: int) -> None:
+    from ..sampling.grid import save_grid
+
+    save_grid(class_grid(tr), tr.run_dir / "samples" / f"classes-epoch-{epoch:04d}.png", nrow=CLASS_GRID_COLS)
+
+
+# ---- cGAN --------------------------------------------------------------------------------------
+class CGANGenerator(nn.Module):
+    def __init__(self, z_dim: int, num_classes: int, out_shape: tuple, width: int = 64, leak: float = 0.2):
+        super().__init__()
+        self.embed = nn.Embedding(num_classes, LABEL_EMBED_DIM)
+        self.net = DCGANGenerator(z_dim + LABEL_EMBED_DIM, out_shape, width, leak)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([z, self.embed(y)], 1))  # (B, z_dim + 50) -> (B, C, H, W)
+
+
+class ProjectionDiscriminator(nn.Module):
+    def __init__(self, in_shape: tuple, num_classes: int, width: int = 64, dropout: float = 0.3,
+                 leak: float = 0.2, sn: bool = False):
+        super().__init__()
+        self.body = DCGANDiscriminator(in_shape, width, dropout, leak, sn)
+        feat = self.body.head.in_features  # 128 * 7 * 7 for MNIST
+        embed = nn.Embedding(num_classes, feat)
+        nn.init.xavier_uniform_(embed.weight)  # N(0, 1) would make <embed(y), h> dwarf the head at start
+        self.embed = maybe_sn(embed, sn)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = self.body.features(x).flatten(1)  # (B, feat)
+        return self.body.head(h).squeeze(1) + (self.embed(y) * h).sum(1)  # (B,) logits
+
+
+@register_family("cgan", conditional=True, on_epoch_end=save_class_grid)
+def build_cgan(cfg, data) -> nn.ModuleDict:
+    _check(cfg, data, "cgan")
+    return nn.ModuleDict({
+        "G": CGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width, cfg.leak),
+        "D": ProjectionDiscriminator(data.shape, data.num_classes, cfg.width, cfg.dropout, cfg.leak,
+                                     cfg.spectral_norm),
+    })
+
+
+# ---- AC-GAN ------------------------------------------------------------------------------------
+class ACGANGenerator(nn.Module):
+    def __init__(self, z_dim: int, num_classes: int, out_shape: tuple, width: int = 64):
+        super().__init__()
+        c, h, _ = out_shape
+        s0, k = upsample_plan(h)  # 28 -> (7, 2), 8 -> (4, 1)
+        ch0, ch1 = round(384 * width / 64), round(192 * width / 64)
+        a = s0 - 4 if s0 >= 5 else s0  # the notebook: 3x3, then a 'valid' 5x5 ConvT gives 7x7
+        self.start = (ch0, a, a)
+        self.embed = nn.Embedding(num_classes, z_dim)
+        self.fc = nn.Sequential(nn.Linear(z_dim, ch0 * a * a), nn.ReLU())
+        # Keras order: the ConvT's ReLU activation, then BatchNormalization.
+        layers = [nn.ConvTranspose2d(ch0, ch1, 5, 1, padding=0 if a < s0 else 2), nn.ReLU(), nn.BatchNorm2d(ch1)]
+        ch = ch1
+        for _ in range(k - 1):  # (B, 96, 14, 14) for MNIST
+            layers += [nn.ConvTranspose2d(ch, ch // 2, 5, 2, padding=2, output_padding=1), nn.ReLU(),
+                       nn.BatchNorm2d(ch // 2)]
+            ch //= 2
+        layers += [nn.ConvTranspose2d(ch, c, 5, 2 if k else 1, padding=2, output_padding=1 if k else 0),
+                   nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        nn.init.xavier_normal_(self.embed.weight)  # embeddings_initializer='glorot_normal'
+        for m in self.net:
+            if isinstance(m, nn.ConvTranspose2d):
+                nn.init.xavier_normal_(m.weight)  # kernel_initializer='glorot_normal'
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = z * self.embed(y)  # (B, z_dim): Hadamard product of noise and class embedding
+        return self.net(self.fc(h).view(-1, *self.start))  # (B, C, H, W)
+
+
+class ACGANDiscriminator(nn.Module):
+    """``forward(x, y)`` is the real/fake logit (so penalties and ``gan_step`` see a plain D);
+    ``both(x)`` gives the real/fake logit and the class logits from one pass."""
+
+    def __init__(self, in_shape: tuple, num_classes: int, width: int = 64, dropout: float = 0.3,
+                 leak: float = 0.2, sn: bool = False):
+        super().__init__()
+        c, h, w = in_shape
+        layers, cin = [], c
+        for cout, stride in ((width // 2, 2), (width, 1), (width * 2, 2), (width * 4, 1)):  # 32/64/128/256
+            layers += [maybe_sn(nn.Conv2d(cin, cout, 3, stride, padding=1), sn), nn.LeakyReLU(leak)]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            cin = cout
+            if stride == 2:  # Keras 'same': ceil(h / 2)
+                h, w = (h + 1) // 2, (w + 1) // 2
+        self.features = nn.Sequential(*layers, nn.Flatten())  # (B, 256 * 7 * 7) for MNIST
+        self.adv = maybe_sn(nn.Linear(cin * h * w, 1), sn)  # 'generation' head
+        self.cls = maybe_sn(nn.Linear(cin * h * w, num_classes), sn)  # 'auxiliary' head
+
+    def both(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.features(x)
+        return self.adv(f).squeeze(1), self.cls(f)  # (B,), (B, K) logits
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.both(x)[0]
+
+
+@register_family("acgan", step="acgan", conditional=True,
+                 defaults={"optimizer": "adam", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "real_label": 0.95},
+                 on_epoch_end=save_class_grid)
+def build_acgan(cfg, data) -> nn.ModuleDict:
+    _check(cfg, data, "acgan")
+    return nn.ModuleDict({
+        "G": ACGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width),
+        "D": ACGANDiscriminator(data.shape, data.num_classes, cfg.width, cfg.dropout, cfg.leak, cfg.spectral_norm),
+    })

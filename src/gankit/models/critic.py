@@ -1,0 +1,64 @@
+"""Wasserstein GANs: a critic (no sigmoid, no batch norm) against the DCGAN generator.
+
+``wgan`` (Arjovsky et al. 2017): weight clipping to [-0.01, 0.01], RMSprop 5e-5, 5 critic updates
+per G update (the paper's Algorithm 1). ``wgan-gp`` (Gulrajani et al. 2017): gradient penalty
+lambda = 10 instead of clipping, Adam 1e-4 with betas (0, 0.9), 5 critic updates (Algorithm 1 of
+that paper). The book chapter (004) walks from one to the other. Both are trained by ``gan_step``.
+
+Critic for images, after the WGAN-GP MNIST critic (5x5 stride-2 convs, LeakyReLU, linear output):
+   (B, 1, 28, 28) -> Conv 64, 5x5, s2 -> LeakyReLU      (B, 64, 14, 14)
+   -> Conv 128, 5x5, s2 -> LeakyReLU                     (B, 128, 7, 7)
+   -> Conv 256, 5x5, s2 -> LeakyReLU                     (B, 256, 4, 4)
+   -> Flatten -> Linear 1                                (B,) scores, unbounded
+No batch norm: the gradient penalty is per example, and batch norm makes each score depend on the
+whole batch (WGAN-GP, section 4). No dropout either. Larger images get one more stride-2 layer per
+doubling. For 1-D/2-D points both networks are the MLPs of ``mlp.py`` (the critic without dropout),
+as in the WGAN-GP paper's toy experiments.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from . import register_family
+from .blocks import maybe_sn, upsample_plan
+from .dcgan import DCGANGenerator
+from .mlp import MLPDiscriminator, MLPGenerator
+
+
+class Critic(nn.Module):
+    def __init__(self, in_shape: tuple, width: int = 64, leak: float = 0.2, sn: bool = False, pack: int = 1):
+        super().__init__()
+        c, h, w = in_shape
+        _, k = upsample_plan(h)  # 28 -> 2 halvings in G; the critic takes 3
+        layers, cin, cout = [], c * pack, width
+        for _ in range(max(3, k + 1)):
+            layers += [maybe_sn(nn.Conv2d(cin, cout, 5, 2, padding=2), sn), nn.LeakyReLU(leak)]
+            cin, cout = cout, cout * 2
+            h, w = (h + 1) // 2, (w + 1) // 2
+        self.features = nn.Sequential(*layers)
+        self.head = maybe_sn(nn.Linear(cin * h * w, 1), sn)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.features(x).flatten(1)).squeeze(1)  # (B,) critic scores
+
+
+def build(cfg, data) -> nn.ModuleDict:
+    if not data.is_image:
+        return nn.ModuleDict({
+            "G": MLPGenerator(cfg.z_dim, data.shape, cfg.hidden, cfg.leak, image=False),
+            "D": MLPDiscriminator(data.shape, cfg.hidden, 0.0, cfg.leak, cfg.spectral_norm, cfg.pack),
+        })
+    return nn.ModuleDict({
+        "G": DCGANGenerator(cfg.z_dim, data.shape, cfg.width, cfg.leak),
+        "D": Critic(data.shape, cfg.width, cfg.leak, cfg.spectral_norm, cfg.pack),
+    })
+
+
+WGAN_DEFAULTS = {"loss": "wasserstein", "clip": 0.01, "optimizer": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5,
+                 "n_critic": 5}
+WGAN_GP_DEFAULTS = {"loss": "wasserstein", "gp_lambda": 10.0, "n_critic": 5, "optimizer": "adam",
+                    "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.0, "beta2": 0.9}
+
+register_family("wgan", defaults=WGAN_DEFAULTS)(build)
+register_family("wgan-gp", defaults=WGAN_GP_DEFAULTS)(build)

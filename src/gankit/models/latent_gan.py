@@ -1,0 +1,72 @@
+"""A GAN trained on a trained autoencoder's codes (the talk 003_4cc37f4be662be15.txt: "To speed up
+things we do GAN on AutoEncoder ... it doesn't change the AE").
+
+``--set ae_run=RUN`` names a finished ``ae`` (or ``vae``: its posterior means) run. When training
+starts, the whole training set is encoded once by RUN's encoder (``prepare_data``); the GAN then
+trains with the ordinary ``gan_step`` on those codes as points:
+   G: z (B, z_dim) -> MLP (``hidden``) -> code (B, code)       D: code (B, code) -> MLP -> logit (B,)
+Sampling decodes G's codes with RUN's decoder (``generate``), so the fixed grids, ``gankit sample``
+and the metrics all see images.
+
+The autoencoder's networks sit frozen among this run's networks under "AE", so its checkpoints keep
+the weights it was trained against; rebuilding them reads RUN's config, so RUN must still exist
+when this run is loaded or resumed.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..data import Dataset
+from ..errors import ConfigError, GankitError
+from . import register_family
+from .autoencoder import encode_mean
+from .mlp import MLPDiscriminator, MLPGenerator
+
+AUTOENCODERS = ("ae", "vae")
+
+
+def load_autoencoder(cfg):
+    """The ``Run`` named by ``cfg.ae_run``; a one-line ConfigError naming ae_run otherwise."""
+    if not cfg.ae_run:
+        raise ConfigError("--set ae_run=RUN: --model latent-gan needs the run directory of a trained "
+                          "autoencoder (--model ae or vae)")
+    from ..run import load
+
+    try:
+        run = load(cfg.ae_run)
+    except GankitError as e:
+        raise ConfigError(f"--set ae_run={cfg.ae_run}: {e}") from None
+    if run.config.model not in AUTOENCODERS:
+        raise ConfigError(f"--set ae_run={cfg.ae_run}: a --model {run.config.model} run, not an autoencoder "
+                          f"({' or '.join(AUTOENCODERS)})")
+    return run
+
+
+@torch.no_grad()
+def encode_dataset(cfg, data: Dataset) -> Dataset:
+    """The training set as codes (N, code), with its labels; the loaded autoencoder rides along in
+    ``extra["autoencoder"]`` so that ``build`` does not load it again."""
+    ae = load_autoencoder(cfg)
+    if tuple(data.shape) != ae.data_shape:
+        raise ConfigError(f"--set ae_run={cfg.ae_run}: that autoencoder was trained on {ae.data_shape} data; "
+                          f"--data {data.name} gives {tuple(data.shape)}")
+    E = ae.nets["E"].eval()
+    codes = torch.cat([encode_mean(E, data.x[i:i + 1000].float()) for i in range(0, len(data), 1000)])
+    return Dataset(f"{data.name}-codes", codes, data.y, data.num_classes, {**data.extra, "autoencoder": ae})
+
+
+def decode_samples(nets: nn.ModuleDict, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    G = nets["G_ema"] if "G_ema" in nets else nets["G"]
+    return nets["AE"]["G"](G(z))  # codes (B, code) -> images (B, C, H, W) in [-1, 1]
+
+
+@register_family("latent-gan", prepare_data=encode_dataset, generate=decode_samples)
+def build(cfg, data) -> nn.ModuleDict:
+    ae = getattr(data, "extra", {}).get("autoencoder") or load_autoencoder(cfg)
+    frozen = nn.ModuleDict({"E": ae.nets["E"], "G": ae.nets["G"]}).requires_grad_(False)
+    return nn.ModuleDict({
+        "G": MLPGenerator(cfg.z_dim, data.shape, cfg.hidden, cfg.leak, image=False),
+        "D": MLPDiscriminator(data.shape, cfg.hidden, cfg.dropout, cfg.leak, cfg.spectral_norm, cfg.pack),
+        "AE": frozen,
+    })
