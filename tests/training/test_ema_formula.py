@@ -1,4 +1,5 @@
-"""The EMA of G follows ema_t = d * ema_{t-1} + (1 - d) * G_t, computed here by hand."""
+"""The EMA of G follows ema_t = d_t * ema_{t-1} + (1 - d_t) * G_t with the warm-up
+d_t = min(d, (1 + t) / (10 + t)), computed here by hand."""
 import pytest
 import torch
 
@@ -21,7 +22,8 @@ def test_ema_weights_follow_the_running_formula(tmp_path, model):
         out = tr.step_fn(tr, x, y)
         tr.step += 1
         assert "g_loss" in out  # G (and so its EMA) is updated every step here
-        hand = [d * h + (1 - d) * p.detach() for h, p in zip(hand, G.parameters())]
+        d_t = min(d, (1 + i) / (10 + i))
+        hand = [d_t * h + (1 - d_t) * p.detach() for h, p in zip(hand, G.parameters())]
     for h, e, p in zip(hand, G_ema.parameters(), G.parameters()):
         torch.testing.assert_close(e, h, rtol=1e-5, atol=1e-6)
     assert any(not torch.allclose(e, p) for e, p in zip(G_ema.parameters(), G.parameters()))

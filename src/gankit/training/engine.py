@@ -157,11 +157,14 @@ class Trainer:
 
     @torch.no_grad()
     def update_ema(self) -> None:
-        """G_ema <- decay * G_ema + (1 - decay) * G; buffers (BN statistics) are copied."""
+        """G_ema <- d * G_ema + (1 - d) * G, d = min(ema, (1 + step) / (10 + step)); buffers (BN
+        statistics) are copied. The warm-up of d (as TensorFlow's ExponentialMovingAverage with
+        num_updates) keeps short runs from sampling a G close to its random start."""
         if "G_ema" not in self.nets:
             return
         ema, g = self.nets["G_ema"], self.nets["G"]
-        torch._foreach_lerp_(list(ema.parameters()), list(g.parameters()), 1.0 - self.cfg.ema)
+        decay = min(self.cfg.ema, (1 + self.step) / (10 + self.step))
+        torch._foreach_lerp_(list(ema.parameters()), list(g.parameters()), 1.0 - decay)
         for b_ema, b in zip(ema.buffers(), g.buffers()):
             b_ema.copy_(b)
 
