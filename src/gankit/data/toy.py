@@ -65,7 +65,9 @@ class Mixture:
         return self.means.shape[1]
 
     def sample(self, n: int, generator: Optional[torch.Generator] = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Draw n points: x float32 (n, D) and the component of each, int64 (n,)."""
+        """Draw n >= 1 points: x float32 (n, D) and the component of each, int64 (n,)."""
+        if n < 1:
+            raise ConfigError(f"mixture: can only sample n >= 1 points, got {n}")
         idx = torch.multinomial(self.weights, n, replacement=True, generator=generator)  # (n,)
         noise = torch.randn(n, self.dim, dtype=torch.float64, generator=generator)  # (n, D)
         x = self.means[idx] + self.std[idx, None] * noise
@@ -78,7 +80,7 @@ class Mixture:
             x = x[:, None]
         if x.dim() != 2 or x.shape[1] != self.dim:
             raise ConfigError(f"points must have shape (n, {self.dim}), got {tuple(x.shape)}")
-        sq = torch.cdist(x, self.means).square()  # (n, K)
+        sq = (x[:, None, :] - self.means[None]).square().sum(dim=2)  # (n, K); no cancellation as in cdist
         var = self.std.square()  # (K,)
         log_norm = -0.5 * self.dim * torch.log(2 * math.pi * var)  # (K,)
         log_comp = log_norm - 0.5 * sq / var  # (n, K)
