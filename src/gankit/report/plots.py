@@ -18,8 +18,24 @@ def read_log(path: str | Path) -> list[dict]:
     return rows
 
 
+def _is_wasserstein(log_path: str | Path) -> bool:
+    """True when the run beside ``log_path`` trains with the Wasserstein loss (wgan, wgan-gp)."""
+    import yaml
+
+    try:
+        cfg = yaml.safe_load((Path(log_path).parent / "config.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(cfg, dict) and cfg.get("loss") == "wasserstein"
+
+
 def plot_losses(log_path: str | Path, out_path: str | Path) -> Path | None:
-    """Two panels: the losses, and mean D(x) vs D(G(z)) (or critic values), against the step."""
+    """Two panels: the losses, and mean D(x) vs D(G(z)) (or critic values), against the step.
+
+    Runs with the Wasserstein loss (``config.yaml`` beside the log says ``loss: wasserstein``) get a
+    third panel: the critic's estimate of the Wasserstein-1 distance, -d_loss = E D(x) - E D(G(z))
+    (d_loss is logged without the gradient penalty), the curve that tracks sample quality
+    (Arjovsky et al. 2017, figure 3)."""
     rows = read_log(log_path)
     if not rows:
         return None
@@ -29,7 +45,8 @@ def plot_losses(log_path: str | Path, out_path: str | Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     loss_keys = [k for k in rows[-1] if k.endswith("_loss") or k in ("gp", "r1", "recon", "kl")]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), dpi=90)
+    estimate = [(r["step"], -r["d_loss"]) for r in rows if "d_loss" in r] if _is_wasserstein(log_path) else []
+    fig, axes = plt.subplots(1, 3 if estimate else 2, figsize=(13 if estimate else 9, 3.2), dpi=90)
     for k in loss_keys:
         pts = [(r["step"], r[k]) for r in rows if k in r]
         axes[0].plot(*zip(*pts), label=k, lw=1, marker="o" if len(pts) < 3 else None)
@@ -44,6 +61,10 @@ def plot_losses(log_path: str | Path, out_path: str | Path) -> Path | None:
     axes[1].set_title("D(x) and D(G(z))", fontsize=9)
     if axes[1].lines:
         axes[1].legend(fontsize=7)
+    if estimate:
+        axes[2].plot(*zip(*estimate), lw=1, color="tab:red", marker="o" if len(estimate) < 3 else None)
+        axes[2].set_xlabel("step")
+        axes[2].set_title("critic's estimate of W: -d_loss = D(x) - D(G(z))", fontsize=9)
     fig.tight_layout()
     out = Path(out_path)
     tmp = out.with_suffix(".tmp.png")
