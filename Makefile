@@ -6,7 +6,7 @@ GANKIT := $(VENV)/bin/gankit
 # torch is pinned here (the CPU wheel); pyproject.toml accepts torch>=2.4.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench course venv clean
+.PHONY: demo test bench quality course venv clean
 
 venv: $(VENV)/.installed
 
@@ -19,15 +19,26 @@ $(VENV)/.installed: pyproject.toml
 
 # Train the default DCGAN on real MNIST for a short budget, evaluate it, write the report.
 demo: venv
-	$(GANKIT) train --config configs/demo.yaml --out runs/demo
+	$(GANKIT) train --config configs/demo.yaml --out runs/demo --overwrite
 	$(GANKIT) evaluate runs/demo
 	$(GANKIT) report runs/demo
 
 test: venv
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# Throughput (engine vs plain loop), every family's img/s, and the metric suite's speed.
 bench: venv
 	$(PY) bench/throughput.py
+	$(PY) bench/families.py
+	$(PY) bench/metrics.py
+
+# Rerun every figure of docs/tutorial.md into docs/figures/ (QUICK=1: small budgets, minutes on a CPU).
+course: venv
+	$(PY) docs/course.py $(if $(filter 1 yes true,$(QUICK)),--quick)
+
+# Quality per CPU budget (10 minutes a recipe by default: about an hour in all).
+quality: venv
+	$(PY) bench/quality.py $(QUALITY_ARGS)
 
 clean:
 	rm -rf $(VENV) runs

@@ -21,6 +21,7 @@ import gankit
 from gankit import config as config_mod
 from gankit.data import load_dataset
 from gankit.registry import MODELS
+from gankit.training.engine import resolve_precision
 
 
 def plain_loop(cfg, data, steps: int, device) -> float:
@@ -79,6 +80,7 @@ def main() -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", default="auto")
     p.add_argument("--out", default="runs/bench-throughput")
+    p.add_argument("--repeats", type=int, default=3, help="alternating plain/engine measurements (median)")
     p.add_argument("--json", help="also write the figures here")
     a = p.parse_args()
     cfg = config_mod.resolve(config_mod.read_file(a.config), {"device": a.device, "precision": a.precision})
@@ -86,15 +88,19 @@ def main() -> None:
 
     device = resolve_device(cfg.device)
     data = load_dataset(cfg.data, cfg.data_dir, "train", cfg.batch_size * (a.steps + 5))
-    plain = plain_loop(cfg, data, a.steps, device)
-    fast = engine(cfg, a.steps, a.out)
+    plains, fasts = [], []
+    for _ in range(a.repeats):  # alternated, so a change in machine load hits both alike
+        plains.append(plain_loop(cfg, data, a.steps, device))
+        fasts.append(engine(cfg, a.steps, a.out))
+    plain, fast = sorted(plains)[len(plains) // 2], sorted(fasts)[len(fasts) // 2]
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
     res = {"config": a.config, "device": str(device), "device_name": name, "threads": torch.get_num_threads(),
            "batch_size": cfg.batch_size, "plain_fp32_img_per_s": round(plain, 1),
            "gankit_img_per_s": round(fast, 1), "ratio": round(fast / plain, 2)}
     print(f"{a.config} on {device} ({name}, {res['threads']} threads), batch {cfg.batch_size}")
-    print(f"  plain fp32 PyTorch loop : {plain:8.1f} img/s")
-    print(f"  gankit engine           : {fast:8.1f} img/s   (precision {cfg.precision})")
+    print(f"  plain fp32 PyTorch loop : {plain:8.1f} img/s   (runs: {', '.join(f'{v:.0f}' for v in plains)})")
+    print(f"  gankit engine           : {fast:8.1f} img/s   (runs: {', '.join(f'{v:.0f}' for v in fasts)}; "
+          f"precision {resolve_precision(cfg.precision, device, data)})")
     print(f"  ratio                   : {fast / plain:8.2f}x")
     if a.json:
         with open(a.json, "w") as f:
