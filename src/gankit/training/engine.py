@@ -303,9 +303,12 @@ class Trainer:
                 self.tb.image("samples", self.run_dir / "samples" / f"epoch-{self.epoch:04d}.png", self.step)
             if self.family.on_epoch_end is not None:
                 self.family.on_epoch_end(self, self.epoch)
-            from ..report.plots import plot_losses
+            now = time.perf_counter()
+            if now - getattr(self, "_t_plot", -math.inf) >= 15:  # redrawn at most every 15 s, and at the end
+                from ..report.plots import plot_losses
 
-            plot_losses(self.run_dir / "log.jsonl", self.run_dir / "losses.png")
+                plot_losses(self.run_dir / "log.jsonl", self.run_dir / "losses.png")
+                self._t_plot = now
             if self.cfg.progress:
                 sys.stderr.write("\n" if sys.stderr.isatty() else "")
                 self._epoch_line()
