@@ -57,7 +57,6 @@ def save_samples(run: Run, out: str | Path, n: int = 64, seed: int = 0, labels=N
 
 def resolve_resume_config(run_dir: str | Path, overrides: dict) -> Config:
     """The config a resumed run would use (for --dry-run)."""
-    from .training import checkpoint
+    from .training.engine import resume_config
 
-    state, used = checkpoint.load_latest_good(Path(run_dir) / "checkpoints")
-    return config_mod.resolve(state["config"], overrides, {"out": str(run_dir)}, where=str(used))
+    return resume_config(run_dir, overrides)[0]

@@ -464,6 +464,26 @@ def prepare_run_dir(cfg: Config, overwrite: bool = False) -> Config:
     return cfg
 
 
+RESUMABLE = {"epochs", "minutes", "device", "precision", "progress", "log_every", "checkpoint_steps", "report",
+             "checkpoint_every", "tensorboard"}  # the settings a resumed run may change
+
+
+def resume_config(run_dir: str | Path, overrides: dict) -> tuple[Config, dict | None]:
+    """The config and checkpoint state a resumed run continues from; state is None when the run
+    stopped before its first checkpoint (it then starts again from step 0)."""
+    run = Path(run_dir)
+    if not (run / "config.yaml").is_file():
+        raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml)")
+    bad = sorted(k for k, v in overrides.items() if v is not None and k not in RESUMABLE)
+    if bad:
+        raise ConfigError(f"--resume: {bad[0]} cannot change in a resumed run (allowed: {', '.join(sorted(RESUMABLE))})")
+    if not checkpoint.candidates(run / "checkpoints"):
+        where = str(run / "config.yaml")
+        return config_mod.resolve(config_mod.read_file(where), overrides, {"out": str(run)}, where=where), None
+    state, used = checkpoint.load_latest_good(run / "checkpoints")
+    return config_mod.resolve(state["config"], overrides, {"out": str(run)}, where=str(used)), state
+
+
 def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None, overwrite: bool = False,
           **overrides) -> "Run":
     """Train a model and return its ``Run``. ``cfg`` may be a Config, a dict of overrides or None.
@@ -474,23 +494,10 @@ def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None,
     from ..run import Run
 
     if resume is not None:
-        run = Path(resume)
-        if not (run / "config.yaml").is_file():
-            raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml)")
-        allowed = {"epochs", "minutes", "device", "precision", "progress", "log_every", "checkpoint_steps",
-                   "report", "checkpoint_every", "tensorboard"}
-        bad = sorted(set(overrides) - allowed - {k for k, v in overrides.items() if v is None})
-        if bad:
-            raise ConfigError(f"--resume: {bad[0]} cannot change in a resumed run (allowed: {', '.join(sorted(allowed))})")
-        if not checkpoint.candidates(run / "checkpoints"):  # stopped before its first checkpoint
-            print(f"gankit: {run}: no checkpoint saved yet; starting the run from step 0", file=sys.stderr)
-            where = str(run / "config.yaml")
-            cfg = config_mod.resolve(config_mod.read_file(where), overrides, {"out": str(run)}, where=where)
-            trainer = Trainer(cfg)
-        else:
-            state, used = checkpoint.load_latest_good(run / "checkpoints")
-            cfg = config_mod.resolve(state["config"], overrides, {"out": str(run)}, where=str(used))
-            trainer = Trainer(cfg, resume_state=state)
+        cfg, state = resume_config(resume, overrides)
+        if state is None:
+            print(f"gankit: {resume}: no checkpoint saved yet; starting the run from step 0", file=sys.stderr)
+        trainer = Trainer(cfg, resume_state=state)
     else:
         if isinstance(cfg, Config):
             cfg = config_mod.resolve(cfg.to_dict(), overrides)
