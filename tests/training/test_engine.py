@@ -42,7 +42,7 @@ def test_log_lines_hold_the_promised_fields(tmp_path):
 def test_minutes_budget_stops_mid_epoch(tmp_path):
     run = gankit.train({**BASE, "limit": 0, "epochs": 0, "minutes": 0.05, "out": str(tmp_path / "r")})
     state = torch.load(tmp_path / "r" / "checkpoints" / "last.pt", weights_only=True)
-    assert state["elapsed"] >= 3.0 and state["epoch"] < 10
+    assert 3.0 <= state["elapsed"] < 10.0  # stopped by the 3-second budget, not by epochs (none set)
     assert run.trainer.step > 0
 
 
