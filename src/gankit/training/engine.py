@@ -228,7 +228,7 @@ class Trainer:
         return True
 
     def elapsed_now(self, t0: float) -> float:
-        """Training seconds of the whole run: earlier sessions' plus this one's since ``t0``."""
+        """Training seconds of the whole run: earlier invocations' (before a resume) plus this one's since ``t0``."""
         return self._elapsed_before + (time.perf_counter() - t0)
 
     def fit(self) -> "Trainer":
