@@ -1,0 +1,334 @@
+"""The course, runnable: every figure of docs/tutorial.md, remade by the gankit commands it shows.
+
+    make course            # the full budgets (hours on a laptop CPU)
+    make course QUICK=1    # small budgets: every figure in minutes
+    .venv/bin/python docs/course.py [--quick] [--only CHAPTER ...] [--list]
+
+``STEPS`` is the course: an ordered list of gankit commands, each with the figures it copies into
+docs/figures/. The tutorial shows exactly these commands, in this order, in its ``console``
+blocks (tests/docs/test_tutorial_commands.py checks that). ``--quick`` changes budgets only, by
+flags (``Step.quick``): epochs, minutes, --set limit=, -n, --steps. Every step runs in this
+process through ``gankit.cli.main``, as the command line would run it.
+
+The runs live under runs/course/ (cleared at the start of a run of the course, so every figure
+is remade from scratch); the measured numbers that the tutorial quotes are collected into
+docs/course-results.md at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ROOT / "docs" / "figures"
+RESULTS = ROOT / "docs" / "course-results.md"
+RUNS = "runs/course"
+MAX_FIGURE_BYTES = 300_000  # each figure
+MAX_TOTAL_BYTES = 5_000_000  # all of docs/figures
+
+RING_SEEDS = (0, 1, 2)
+# The ring study of chapter 5: the plain GAN and four fixes, each a few flags on configs/course-ring.yaml.
+RING_VARIANTS = {
+    "plain": "",
+    "wgan-gp": " --model wgan-gp --set lr_g=1e-4 --set lr_d=1e-4",
+    "r1": " --set r1_gamma=1",
+    "sn": " --set spectral_norm=true",
+    "pack2": " --set pack=2",
+}
+RING_EVAL_N = 2500  # PacGAN's protocol: 2,500 samples, a mode is covered with >= 20 high-quality ones
+PACGAN_MIN_COUNT = 20
+
+
+@dataclass
+class Step:
+    chapter: str  # the tutorial chapter (``--only`` picks chapters by this name)
+    cmd: str  # the command exactly as the tutorial shows it
+    figures: dict = field(default_factory=dict)  # docs/figures/NAME -> source (a glob: its last match)
+    quick: tuple = ()  # (flag, value) pairs for --quick: the flag's value is replaced, or the pair added
+
+    def argv(self, quick: bool) -> list[str]:
+        """The command's arguments after ``gankit``, with the quick budget applied."""
+        args = shlex.split(self.cmd)[1:]
+        if quick:
+            for flag, value in self.quick:
+                if flag != "--set" and flag in args:
+                    args[args.index(flag) + 1] = value
+                else:
+                    args += [flag, value]
+        return args
+
+
+def _ring_steps() -> list[Step]:
+    steps = []
+    for name, extra in RING_VARIANTS.items():
+        for seed in RING_SEEDS:
+            out = f"{RUNS}/ring/{name}-{seed}"
+            figs = {f"ring-{name}.png": f"{out}/samples/final.png"} if seed == RING_SEEDS[0] else {}
+            steps.append(Step("ring", f"gankit train --config configs/course-ring.yaml{extra} --seed {seed} --out {out}",
+                              figs))
+            steps.append(Step("ring", f"gankit evaluate {out} -n {RING_EVAL_N}"))
+    first = f"{RUNS}/ring/plain-{RING_SEEDS[0]}"
+    steps.append(Step("ring", f"gankit explore {first} discriminator",
+                      {"ring-plain-discriminator.png": f"{first}/explore/discriminator.png"}))
+    return steps
+
+
+STEPS: list[Step] = [
+    # 1. The game
+    Step("game", "gankit theory optimal-d --out runs/course/theory",
+         {"optimal-d.png": "runs/course/theory/optimal-d.png"}),
+    # 2. The fully connected GAN (004)
+    Step("mlp", "gankit train --config configs/seed-004-mlp.yaml --out runs/course/mlp-uniform",
+         {"mlp-uniform-losses.png": "runs/course/mlp-uniform/losses.png",
+          "mlp-uniform-samples.png": "runs/course/mlp-uniform/samples/final.png"},
+         quick=(("--epochs", "3"),)),
+    Step("mlp", "gankit train --config configs/seed-004-mlp.yaml --set z_dist=normal --out runs/course/mlp-normal",
+         {"mlp-normal-losses.png": "runs/course/mlp-normal/losses.png",
+          "mlp-normal-samples.png": "runs/course/mlp-normal/samples/final.png"},
+         quick=(("--epochs", "3"),)),
+    Step("mlp", "gankit evaluate runs/course/mlp-uniform", quick=(("-n", "2000"),)),
+    Step("mlp", "gankit evaluate runs/course/mlp-normal", quick=(("-n", "2000"),)),
+    # 3. DCGAN on MNIST (000)
+    Step("dcgan", "gankit train --config configs/seed-000-dcgan.yaml --epochs 15 --out runs/course/dcgan",
+         quick=(("--set", "limit=10000"), ("--minutes", "1.5"))),
+    Step("dcgan", "gankit train --resume runs/course/dcgan --epochs 30",
+         {"dcgan-progress.gif": "runs/course/dcgan/progress.gif",
+          "dcgan-samples.png": "runs/course/dcgan/samples/final.png"},
+         quick=(("--minutes", "3"),)),
+    Step("dcgan", "gankit explore runs/course/dcgan walk --scale-means 5 -n 16 --frames 7",
+         {"dcgan-walk-means.gif": "runs/course/dcgan/explore/walk-means5-stds1.gif"}),
+    Step("dcgan", "gankit explore runs/course/dcgan walk --scale-stds 5 -n 100 --frames 1",
+         {"dcgan-walk-stds.png": "runs/course/dcgan/explore/walk-means1-stds5.png"}),
+    Step("dcgan", "gankit explore runs/course/dcgan interpolate --mode slerp",
+         {"dcgan-interpolate.png": "runs/course/dcgan/explore/interpolate-latents-slerp.png",
+          "dcgan-interpolate.gif": "runs/course/dcgan/explore/interpolate-latents-slerp.gif"}),
+    # 4. AC-GAN (001)
+    Step("acgan", "gankit train --config configs/seed-001-acgan.yaml --epochs 10 --out runs/course/acgan",
+         {"acgan-classes.png": "runs/course/acgan/samples/classes-epoch-*.png"},
+         quick=(("--set", "limit=6000"), ("--minutes", "2.5"))),
+    # 5. Training issues and solutions: the ring
+    *_ring_steps(),
+    # 6. Metrics
+    Step("metrics", "gankit evaluate runs/course/dcgan", quick=(("-n", "2000"),)),
+    Step("metrics", "gankit evaluate runs/course/acgan", quick=(("-n", "2000"),)),
+    # 7. The Wasserstein GAN
+    Step("wgan", "gankit train --model wgan --data mnist --epochs 10 --out runs/course/wgan",
+         {"wgan-losses.png": "runs/course/wgan/losses.png",
+          "wgan-first.png": "runs/course/wgan/samples/epoch-0001.png",
+          "wgan-last.png": "runs/course/wgan/samples/final.png"},
+         quick=(("--set", "limit=6000"), ("--minutes", "1"))),
+    Step("wgan", "gankit train --model wgan-gp --data mnist --epochs 10 --out runs/course/wgan-gp",
+         {"wgan-gp-losses.png": "runs/course/wgan-gp/losses.png",
+          "wgan-gp-first.png": "runs/course/wgan-gp/samples/epoch-0001.png",
+          "wgan-gp-last.png": "runs/course/wgan-gp/samples/final.png"},
+         quick=(("--set", "limit=4000"), ("--minutes", "1.5"))),
+    # 8. Autoencoders, VAEs and the latent GAN (003)
+    Step("latent", "gankit train --model ae --data mnist --epochs 10 --out runs/course/ae",
+         {"ae-random-codes.png": "runs/course/ae/samples/final.png"},
+         quick=(("--epochs", "1"), ("--set", "limit=20000"))),
+    Step("latent", "gankit explore runs/course/ae reconstruct",
+         {"ae-reconstruct.png": "runs/course/ae/explore/reconstruct.png"}),
+    Step("latent", "gankit train --config configs/seed-003-vae2d.yaml --epochs 10 --out runs/course/vae2d",
+         quick=(("--epochs", "1"), ("--set", "limit=20000"))),
+    Step("latent", "gankit explore runs/course/vae2d manifold --side 16",
+         {"vae-manifold.png": "runs/course/vae2d/explore/manifold.png"}),
+    Step("latent", "gankit explore runs/course/vae2d scatter",
+         {"vae-scatter.png": "runs/course/vae2d/explore/scatter.png"}),
+    Step("latent", "gankit train --model latent-gan --data mnist --set ae_run=runs/course/ae --epochs 30 "
+                   "--out runs/course/latent-gan",
+         {"latent-gan-samples.png": "runs/course/latent-gan/samples/final.png"},
+         quick=(("--epochs", "3"),)),
+    Step("latent", "gankit evaluate runs/course/ae", quick=(("-n", "2000"),)),
+    Step("latent", "gankit evaluate runs/course/vae2d", quick=(("-n", "2000"),)),
+    Step("latent", "gankit evaluate runs/course/latent-gan", quick=(("-n", "2000"),)),
+    Step("latent", "gankit compare runs/course/dcgan runs/course/ae runs/course/vae2d runs/course/latent-gan"),
+]
+
+CHAPTERS = list(dict.fromkeys(s.chapter for s in STEPS))
+
+
+def commands() -> list[str]:
+    """The course's commands, in order, as the tutorial shows them."""
+    return [s.cmd for s in STEPS]
+
+
+# ----------------------------------------------------------------------------------------------
+def _source(pattern: str) -> Path | None:
+    """The file a figure comes from: the path itself, or the last match of a glob."""
+    matches = sorted(ROOT.glob(pattern)) if any(c in pattern for c in "*?[") else [ROOT / pattern]
+    matches = [m for m in matches if m.is_file()]
+    return matches[-1] if matches else None
+
+
+def copy_figures(step: Step) -> list[Path]:
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name, pattern in step.figures.items():
+        src = _source(pattern)
+        if src is None:
+            raise SystemExit(f"course: {step.cmd!r} did not write {pattern}")
+        size = src.stat().st_size
+        if size > MAX_FIGURE_BYTES:
+            raise SystemExit(f"course: {src} is {size / 1e3:.0f} KB; figures must stay under "
+                             f"{MAX_FIGURE_BYTES / 1e3:.0f} KB")
+        shutil.copyfile(src, FIGURES / name)
+        copied.append(FIGURES / name)
+    return copied
+
+
+def run_step(step: Step, quick: bool) -> float:
+    from gankit.cli import main  # imported after the thread count is set (see main())
+
+    argv = step.argv(quick)
+    print(f"\n$ gankit {shlex.join(argv)}", flush=True)
+    t = time.perf_counter()
+    code = main(argv)
+    if code:
+        raise SystemExit(f"course: step failed (exit {code}): gankit {shlex.join(argv)}")
+    seconds = time.perf_counter() - t
+    print(f"  ({seconds:.0f} s)")
+    for path in copy_figures(step):
+        print(f"  figure {path.relative_to(ROOT)}")
+    return seconds
+
+
+# ----------------------------------------------------------------------------------------------
+def _eval(run: str) -> dict | None:
+    try:
+        return json.loads((ROOT / run / "eval.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _value(ev: dict | None, name: str):
+    m = (ev or {}).get("metrics", {}).get(name)
+    return None if m is None else m.get("value")
+
+
+def _fmt(v, digits: int = 3) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, int):
+        return str(v)
+    return f"{v:.{digits}f}"
+
+
+def ring_table() -> list[str]:
+    """Markdown rows: per variant, the modes covered (gankit's count and PacGAN's) per seed."""
+    lines = ["| run | modes covered (>= 1 high-quality sample) | modes with >= 20 of 2,500 | "
+             "high-quality share | reverse KL |", "|---|---|---|---|---|"]
+    for name in RING_VARIANTS:
+        cov, pac, hq, rkl = [], [], [], []
+        for seed in RING_SEEDS:
+            ev = _eval(f"{RUNS}/ring/{name}-{seed}")
+            if ev is None:
+                continue
+            cov.append(_value(ev, "modes_covered"))
+            per_mode = ev.get("histogram", {}).get("samples", [])
+            pac.append(sum(c >= PACGAN_MIN_COUNT for c in per_mode))
+            hq.append(_value(ev, "high_quality"))
+            rkl.append(_value(ev, "reverse_kl"))
+        if not cov:
+            continue
+        mean = lambda xs: sum(x for x in xs if x is not None) / max(1, sum(x is not None for x in xs))  # noqa: E731
+        lines.append(f"| {name} | {' / '.join(map(str, cov))} | {' / '.join(map(str, pac))} (mean {mean(pac):.1f}) | "
+                     f"{' / '.join(_fmt(x, 2) for x in hq)} | {' / '.join(_fmt(x, 2) for x in rkl)} |")
+    return lines
+
+
+def image_table(runs: list[str]) -> list[str]:
+    names = ("fid", "kid", "precision", "recall", "classifier_score", "mean_confidence", "classes_covered")
+    lines = ["| run | n | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    floors = None
+    for run in runs:
+        ev = _eval(run)
+        if ev is None:
+            continue
+        floors = floors or ev
+        lines.append(f"| {run} | {ev['n']} | " + " | ".join(_fmt(_value(ev, k), 4) for k in names) + " |")
+    if floors is not None:
+        row = [_fmt(floors["metrics"][k].get("floor"), 4) if k in floors["metrics"] else "-" for k in names]
+        lines.append(f"| floor (real test images), n={floors['n']} | {floors['n']} | " + " | ".join(row) + " |")
+    return lines
+
+
+def write_results(quick: bool, timings: list[tuple[str, float]], total: float) -> None:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    out = ["# Course results", "",
+           f"Measured by `docs/course.py{' --quick' if quick else ''}` "
+           f"({'QUICK budgets' if quick else 'full budgets'}): {len(timings)} steps in {total / 60:.1f} minutes"
+           + (f"; load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) on "
+              f"{os.cpu_count()} CPUs" if load else "") + ".", ""]
+    theory = ROOT / RUNS / "theory" / "optimal-d.json"
+    if theory.is_file():
+        r = json.loads(theory.read_text())
+        out += ["## Chapter 1: the optimal discriminator", "",
+                f"- max |D - D*| = {r['d_max_abs_err']:.4f}, mean {r['d_mean_abs_err']:.4f} ({r['steps']} steps)",
+                f"- V(D*, G) = {r['value_at_optimum']:.6f}; -log 4 + 2 JSD = {r['minus_log4_plus_2jsd']:.6f} "
+                f"(JSD {r['jsd']:.6f} nats)",
+                f"- V(D, G) of the trained D = {r['value_at_trained']:.6f}", ""]
+    out += ["## Chapter 2: uniform vs normal noise", "", *image_table([f"{RUNS}/mlp-uniform", f"{RUNS}/mlp-normal"]), ""]
+    out += ["## Chapter 5: modes of the ring (seeds " + ", ".join(map(str, RING_SEEDS)) + ")", "", *ring_table(), ""]
+    out += ["## Chapter 6: image metrics", "", *image_table([f"{RUNS}/dcgan", f"{RUNS}/acgan"]), ""]
+    out += ["## Chapter 8: GAN vs VAE", "",
+            *image_table([f"{RUNS}/ae", f"{RUNS}/vae2d", f"{RUNS}/latent-gan", f"{RUNS}/dcgan"]), ""]
+    out += ["## Time per step", "", "| seconds | command |", "|---|---|"]
+    out += [f"| {s:.0f} | `{c}` |" for c, s in timings]
+    RESULTS.write_text("\n".join(out) + "\n")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+
+
+def check_sizes() -> None:
+    total = sum(p.stat().st_size for p in FIGURES.iterdir() if p.is_file())
+    if total > MAX_TOTAL_BYTES:
+        raise SystemExit(f"course: docs/figures holds {total / 1e6:.1f} MB; keep it under {MAX_TOTAL_BYTES / 1e6:.0f} MB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Rerun the course: every figure of docs/tutorial.md.")
+    p.add_argument("--quick", action="store_true", help="small budgets (make course QUICK=1)")
+    p.add_argument("--only", action="append", choices=CHAPTERS, help="run only these chapters (repeatable); "
+                   "their runs are cleared, the others kept")
+    p.add_argument("--list", action="store_true", help="print the commands (with --quick: as they will run) and stop")
+    args = p.parse_args(argv)
+    steps = [s for s in STEPS if not args.only or s.chapter in args.only]
+    if args.list:
+        for s in steps:
+            print("gankit " + shlex.join(s.argv(args.quick)) if args.quick else s.cmd)
+        return 0
+    os.chdir(ROOT)
+    # One intra-op thread unless OMP_NUM_THREADS says otherwise: on a 2-core machine shared with any
+    # other work, two spinning OpenMP threads per process run several times slower than one, and a
+    # fixed thread count keeps the course's numbers reproducible.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    threads = os.environ["OMP_NUM_THREADS"]
+    if threads.isdigit() and int(threads) > 0:
+        torch.set_num_threads(int(threads))
+    if args.only:  # clear only the runs these chapters write
+        for s in steps:
+            a = shlex.split(s.cmd)
+            if "--out" in a and "--resume" not in a:
+                shutil.rmtree(ROOT / a[a.index("--out") + 1], ignore_errors=True)
+    else:
+        shutil.rmtree(ROOT / RUNS, ignore_errors=True)
+    timings, t0 = [], time.perf_counter()
+    for s in steps:
+        timings.append((" ".join(["gankit", *s.argv(args.quick)]), run_step(s, args.quick)))
+    check_sizes()
+    total = time.perf_counter() - t0
+    write_results(args.quick, timings, total)
+    print(f"course: {len(steps)} steps in {total / 60:.1f} minutes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
