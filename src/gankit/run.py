@@ -97,18 +97,9 @@ class Run:
 
     @property
     def log(self) -> list[dict]:
-        import json
+        from .report.plots import read_log
 
-        p = self.path / "log.jsonl"
-        if not p.exists():
-            return []
-        rows = []
-        for line in p.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except ValueError:
-                continue
-        return rows
+        return read_log(self.path / "log.jsonl")
 
 
 def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = None) -> Run:
