@@ -11,14 +11,6 @@ EXTRAS = {"cgan": "classes", "acgan": "classes", "ae": "recon", "vae": "recon"} 
 EXACT = ("acgan", "vae")  # also checked: 1 epoch + resume to 2 == a straight 2-epoch run, weight for weight
 
 
-@pytest.fixture(scope="module")
-def ae_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ae") / "run"
-    gankit.train({"model": "ae", "data": "digits", "limit": 128, "z_dim": 16, "epochs": 1, "progress": False,
-                  "report": False, "out": str(out)})
-    return out
-
-
 def _nets(run_dir):
     return torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)["nets"]
 

@@ -4,20 +4,11 @@ import pytest
 import torch
 from torch.nn.utils import parametrize
 
-import gankit
 from gankit import config
 from gankit.training.engine import Trainer
 
 OPTIONS = {"r1_gamma": 1.0, "spectral_norm": True, "ema": 0.9, "lr_g": 1e-4, "lr_d": 4e-4, "n_critic": 1,
            "clip": 0.0, "gp_lambda": 0.0, "width": 8, "hidden": [32], "batch_size": 32, "precision": "fp32"}
-
-
-@pytest.fixture(scope="module")
-def ae_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ae") / "run"
-    gankit.train({"model": "ae", "data": "digits", "limit": 64, "z_dim": 16, "epochs": 1, "progress": False,
-                  "report": False, "out": str(out)})
-    return out
 
 
 @pytest.mark.parametrize("loss", ["hinge", "lsgan"])

@@ -269,7 +269,8 @@ class Trainer:
                 elif self._stop or cfg.minutes:
                     break
         finally:
-            signal.signal(signal.SIGINT, prev_handler) if prev_handler is not None else None
+            if prev_handler is not None:
+                signal.signal(signal.SIGINT, prev_handler)
         if self._acc:
             self._log(t0)
         self._checkpoint(t0)
@@ -428,8 +429,7 @@ class Trainer:
         print(f"epoch {self.epoch}{eps}  step {self.step}  " + "  ".join(parts), file=sys.stderr, flush=True)
 
     def _install_sigint(self):
-        if not self.dist.is_main and self.dist.world > 1:
-            pass
+        """Ctrl-C sets a flag the loop checks after each step; returns the previous handler."""
         try:
             def handler(signum, frame):
                 if self._stop:  # a second Ctrl-C: stop now
