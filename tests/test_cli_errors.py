@@ -70,3 +70,20 @@ def test_existing_run_is_not_overwritten(cli, tmp_path):
     before = (run / "checkpoints" / "last.pt").read_bytes()
     one_line_error(*cli(*args)[::2], "--resume")
     assert (run / "checkpoints" / "last.pt").read_bytes() == before
+
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    """`gankit train --dry-run | head -0`: the reader is gone before gankit writes; no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        p = subprocess.run([sys.executable, "-m", "gankit", "train", "--data", "digits", "--dry-run"],
+                           stdout=write_end, stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=120)
+    finally:
+        os.close(write_end)
+    assert p.returncode == 141, p.stderr
+    assert p.stderr == ""

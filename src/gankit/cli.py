@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import sys
 from pathlib import Path
 
@@ -343,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gankit: aborted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `gankit evaluate RUN | head`: the reader left; nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141
     except OSError as e:  # a full disk, a read-only folder: the machine, not a bug (checkpoints survive)
         if e.errno not in ENVIRONMENT_ERRNOS:
             raise
