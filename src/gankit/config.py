@@ -40,7 +40,7 @@ class Config:
     dropout: float = 0.3  # dropout in D
     leak: float = 0.2  # LeakyReLU slope (Keras' default 0.3 in seed 000; PyTorch's 0.01 in seed 004)
     spectral_norm: bool = False  # spectral normalisation on every D layer
-    arch: str = "conv"  # conv | mlp, for families that offer both (VAE)
+    arch: str = "conv"  # the family's network: dcgan conv | radford, vae conv | mlp
     # --- loss and regularisers -------------------------------------------------------------
     loss: str = "nonsaturating"  # minimax | nonsaturating | wasserstein | hinge | lsgan
     real_label: float = 1.0  # one-sided label smoothing target for real images (seed 001: 0.95)
@@ -79,7 +79,6 @@ CHOICES = {
     "device": None,  # checked when resolved
     "precision": ("auto", "fp32", "bf16", "fp16"),
     "z_dist": ("normal", "uniform"),
-    "arch": ("conv", "mlp"),
     "optimizer": ("adam", "rmsprop"),
 }
 POSITIVE = ("batch_size", "z_dim", "width", "n_critic", "log_every", "checkpoint_every", "grid_size", "pack")
@@ -158,6 +157,9 @@ def validate(cfg: Config, where: str = "config") -> Config:
     for key, choices in CHOICES.items():
         if choices and getattr(cfg, key) not in choices:
             raise ConfigError(f"{where}: {key}={getattr(cfg, key)!r}; valid: {', '.join(choices)}")
+    archs = MODELS.get(cfg.model).archs
+    if cfg.arch not in archs:
+        raise ConfigError(f"{where}: arch={cfg.arch!r} for --model {cfg.model}; valid: {', '.join(archs)}")
     for key in POSITIVE:
         if getattr(cfg, key) <= 0:
             raise ConfigError(f"{where}: {key} must be positive, got {getattr(cfg, key)}")

@@ -29,3 +29,38 @@ def test_ema_weights_follow_the_running_formula(tmp_path, model):
     assert any(not torch.allclose(e, p) for e, p in zip(G_ema.parameters(), G.parameters()))
     for b_ema, b in zip(G_ema.buffers(), G.buffers()):  # batch-norm statistics are copied
         assert torch.equal(b_ema, b)
+
+
+def test_ema_batch_norm_statistics_are_measured_on_the_ema_generator(tmp_path):
+    """After ``refresh_ema_stats`` G_ema's running statistics describe G_ema's own activations:
+    its eval-mode output on a large batch matches its train-mode (batch-statistics) output, which
+    G's copied statistics do not; and training's RNG streams are left as they were."""
+    cfg = config.resolve({"model": "dcgan", "data": "digits", "width": 8, "batch_size": 32, "ema": 0.9,
+                          "precision": "fp32", "out": str(tmp_path / "r"), "lr_g": 2e-3})
+    tr = Trainer(cfg)
+    for i in range(30):
+        j = (i * 32) % (len(tr.data) - 32)
+        tr.step_fn(tr, tr.data.x[j:j + 32], None)
+        tr.step += 1
+    G_ema, z = tr.nets["G_ema"], torch.randn(4096, cfg.z_dim)
+
+    def eval_vs_batch_stats() -> float:
+        with torch.no_grad():
+            G_ema.eval()
+            a = G_ema(z)
+            G_ema.train()
+            b = G_ema(z)  # train mode also updates the running stats: measure, then restore
+        return (a - b).abs().mean().item()
+
+    saved = {k: v.clone() for k, v in G_ema.state_dict().items()}
+    copied = eval_vs_batch_stats()
+    G_ema.load_state_dict(saved)
+    noise_state, torch_state = tr.noise_gen.get_state(), torch.get_rng_state()
+    tr.refresh_ema_stats()
+    assert torch.equal(tr.noise_gen.get_state(), noise_state) and torch.equal(torch.get_rng_state(), torch_state)
+    for k, v in G_ema.state_dict().items():  # only statistics changed, never weights
+        if "running" not in k and "num_batches" not in k:
+            assert torch.equal(v, saved[k]), k
+    measured = eval_vs_batch_stats()
+    assert measured < 0.02, measured
+    assert measured < copied / 3, (measured, copied)

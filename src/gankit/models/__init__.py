@@ -7,7 +7,8 @@ A family is registered with ``register_family``; what it contributes to the one 
 - ``prepare_data``: (cfg, data) -> the Dataset the step trains on (e.g. a trained autoencoder's
   codes for the latent GAN), computed once when the trainer starts;
 - ``on_epoch_end``: (trainer, epoch) -> None, per-epoch extras written on rank 0 (the class grid of
-  conditional models, the reconstructions of autoencoders).
+  conditional models, the reconstructions of autoencoders);
+- ``archs``: the values of the ``arch`` setting it offers, the first being its default network.
 """
 from __future__ import annotations
 
@@ -32,15 +33,17 @@ class Family:
     prepare_data: Callable | None = None
     # (trainer, epoch) -> None: extra per-epoch output, called on rank 0 after the fixed grid
     on_epoch_end: Callable | None = None
+    archs: tuple = ("conv",)  # the networks ``arch`` may name
 
 
 def register_family(name: str, step: str = "gan", conditional: bool = False, defaults: dict | None = None,
                     optimizers: dict | None = None, generate: Callable | None = None,
-                    prepare_data: Callable | None = None, on_epoch_end: Callable | None = None):
+                    prepare_data: Callable | None = None, on_epoch_end: Callable | None = None,
+                    archs: tuple = ("conv",)):
     def deco(build: Callable) -> Callable:
         opts = optimizers or {"G": ("G",), "D": ("D",)}
         MODELS.register(name)(Family(name, build, step, conditional, dict(defaults or {}), opts, generate,
-                                     prepare_data, on_epoch_end))
+                                     prepare_data, on_epoch_end, tuple(archs)))
         return build
 
     return deco

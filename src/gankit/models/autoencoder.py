@@ -207,6 +207,7 @@ class ConvVAEDecoder(VAEDecoderBase):
 
 
 @register_family("vae", step="vae", optimizers={"AE": ("E", "G")}, on_epoch_end=save_recon_grid,
+                 archs=("conv", "mlp"),
                  defaults={"z_dim": 20, "optimizer": "adam", "lr_g": 1e-3, "beta1": 0.9, "beta2": 0.999,
                            "batch_size": 64, "ema": 0.0})
 def build_vae(cfg, data) -> nn.ModuleDict:

@@ -168,6 +168,42 @@ class Trainer:
         for b_ema, b in zip(ema.buffers(), g.buffers()):
             b_ema.copy_(b)
 
+    @torch.no_grad()
+    def refresh_ema_stats(self, batches: int = 8) -> None:
+        """Batch-norm statistics for G_ema measured on G_ema's own activations.
+
+        ``update_ema`` copies G's running statistics, which describe G's activations, not those of
+        the averaged weights; sampling in eval mode with them blurs and shifts the EMA generator's
+        images. Before any sampling or saving, G_ema runs ``batches`` batches of >= 256 fresh latents in
+        train mode with a cumulative average (momentum None): the "standing statistics" of BigGAN.
+        Its own RNG stream (seeded by the step) leaves training's streams untouched, and the next
+        ``update_ema`` copies G's statistics back, so resume stays exact."""
+        ema = self.nets["G_ema"] if "G_ema" in self.nets else None
+        bns = [m for m in ema.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)] if ema else []
+        if not bns:
+            return
+        from ..models.blocks import sample_z
+
+        g = torch.Generator(self.device).manual_seed(self.cfg.seed + 3 + self.step)
+        n = max(self.global_batch, 256)  # large batches: per-batch variances average without bias
+        momenta = [m.momentum for m in bns]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None
+        was_training = ema.training
+        ema.train()
+        try:
+            for _ in range(batches):
+                z = sample_z(n, self.cfg.z_dim, self.cfg.z_dist, g, self.device)
+                y = (torch.randint(0, self.data.num_classes, (n,), generator=g, device=self.device)
+                     if self.family.conditional else None)
+                with self.autocast():
+                    ema(z, y)
+        finally:
+            ema.train(was_training)
+            for m, mom in zip(bns, momenta):
+                m.momentum = mom
+
     # ---- state --------------------------------------------------------------------------------
     def rng_state(self) -> dict:
         """Every RNG stream; the per-rank ones gathered from all ranks (a collective call)."""
@@ -208,6 +244,7 @@ class Trainer:
             raise RunDirError(f"{self.run_dir}/checkpoints: checkpoint does not match this model ({e})") from None
 
     def save(self, name: str = "last.pt") -> None:
+        self.refresh_ema_stats()
         distributed.broadcast_buffers(self.nets, self.dist.world)
         rng = self.rng_state()  # every rank takes part
         if self.dist.is_main:
@@ -337,6 +374,7 @@ class Trainer:
         from ..run import generate
 
         n = self.cfg.grid_size
+        self.refresh_ema_stats()
         g = torch.Generator().manual_seed(self.cfg.seed + FIXED_SEED_OFFSET)
         out = generate(self.family, self.nets, self.cfg, n, g, self.device, self.data.num_classes)
         if out["images"].dim() == 4:  # images (also a latent GAN's decoded codes)
