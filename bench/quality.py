@@ -1,9 +1,12 @@
 """Quality per CPU budget: several recipes trained for the same wall-clock minutes on real MNIST,
 then judged by gankit's shipped MNIST judge (FID, KID, classifier score, each beside its
-real-vs-real floor). Prints one Markdown table.
+real-vs-real floor). Prints one Markdown table, and draws 64 samples of every recipe (same
+seed) into one figure, so that what each recipe makes of the same budget can be seen side by side.
 
     .venv/bin/python bench/quality.py                       # 10 minutes a recipe (the default)
     .venv/bin/python bench/quality.py --minutes 3 --recipes default,peer
+    .venv/bin/python bench/quality.py --figure docs/figures/quality-grids.png
+    .venv/bin/python bench/quality.py --minutes 3 --recipes default --set d_norm=batch --set dropout=0
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gankit  # noqa: E402
 from gankit import config as config_mod  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
+from gankit.sampling.grid import save_grid  # noqa: E402
 from peer_dcgan import sample_peer, train_peer  # noqa: E402
 
 RECIPES = {
@@ -32,7 +36,7 @@ RECIPES = {
 }
 
 
-def run_recipe(name: str, minutes: float, n: int, out_root: Path, seed: int) -> dict:
+def run_recipe(name: str, minutes: float, n: int, out_root: Path, seed: int, overrides: dict) -> dict:
     t0 = time.perf_counter()
     if RECIPES[name] is None:
         x = load_dataset("mnist", split="train").x
@@ -40,20 +44,48 @@ def run_recipe(name: str, minutes: float, n: int, out_root: Path, seed: int) -> 
         samples = sample_peer(G, n, seed=seed) * 2 - 1
         res = gankit.evaluate(samples=samples, data="mnist", n=n, seed=seed,
                               out=out_root / name / "eval.json")
+        grid = sample_peer(G, 64, seed=seed + 1)
         settings = "pytorch/examples DCGAN, fp32, Adam 2e-4 (0.5, 0.5), batch 64"
     else:
-        cfg = config_mod.resolve(config_mod.read_file(RECIPES[name]),
+        cfg = config_mod.resolve(config_mod.read_file(RECIPES[name]), overrides,
                                  {"epochs": 0, "minutes": minutes, "seed": seed, "progress": False,
                                   "out": str(out_root / name)})
         run = gankit.train(cfg, overwrite=True)
         steps = run.trainer.step
         res = gankit.evaluate(run.path, n=n, seed=seed)
+        grid = run.sample(64, seed=seed + 1)["images"]
         settings = (f"{cfg.model}, {cfg.loss}, batch {cfg.batch_size}, lr {cfg.lr_g:g}/{cfg.lr_d:g}, "
-                    f"ema {cfg.ema:g}, {run.trainer.precision}")
+                    f"ema {cfg.ema:g}, {run.trainer.precision}"
+                    + "".join(f", {k}={v}" for k, v in overrides.items()))
     m = res["metrics"]
+    save_grid(grid, out_root / name / "samples.png", nrow=8)
     return {"recipe": name, "settings": settings, "steps": steps, "minutes": minutes,
             "wall_s": round(time.perf_counter() - t0, 1),
             **{k: (m[k]["value"], m[k]["floor"]) for k in ("fid", "kid", "classifier_score") if k in m}}
+
+
+def figure(rows: list[dict], out_root: Path, path: str) -> None:
+    """One panel per recipe: its 64 samples, titled with the recipe, its steps and its FID."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    cols = min(3, len(rows))
+    nrows = -(-len(rows) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 3.5 * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, r in zip(axes.flat, rows):
+        ax.imshow(Image.open(out_root / r["recipe"] / "samples.png"), cmap="gray", vmin=0, vmax=255)
+        fid = f", FID {r['fid'][0]:.1f}" if "fid" in r else ""
+        ax.set_title(f"{r['recipe']}\n{r['steps']} steps{fid}", fontsize=9)
+    fig.suptitle(f"{rows[0]['minutes']:g} CPU-minutes per recipe", fontsize=10)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def table(rows: list[dict], n: int) -> str:
@@ -74,20 +106,27 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/quality")
     p.add_argument("--json", help="also write the rows here")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting of every gankit recipe (repeatable)")
+    p.add_argument("--figure", help="write every recipe's samples side by side here (PNG)")
     a = p.parse_args()
     names = [r.strip() for r in a.recipes.split(",") if r.strip()]
     unknown = [r for r in names if r not in RECIPES]
     if unknown:
         p.error(f"--recipes: unknown {unknown[0]!r}; valid: {', '.join(RECIPES)}")
+    overrides = config_mod.parse_set(a.set)
     rows = []
     for name in names:
-        rows.append(run_recipe(name, a.minutes, a.n, Path(a.out), a.seed))
+        rows.append(run_recipe(name, a.minutes, a.n, Path(a.out), a.seed, overrides))
         print(json.dumps(rows[-1]), flush=True)
     print(f"\n{a.minutes:g} CPU-minutes per recipe, {torch.get_num_threads()} threads, n={a.n}, "
           f"judge mnist-judge-v1; floor = real train vs real test images\n")
     print(table(rows, a.n))
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))
+    if a.figure:
+        figure(rows, Path(a.out), a.figure)
+        print(f"\nsamples: {a.figure}")
 
 
 if __name__ == "__main__":
