@@ -26,10 +26,9 @@ demo: venv
 test: venv
 	$(PY) -m pytest -q -p no:cacheprovider
 
-# Throughput (engine vs plain loop), every family's img/s, and the metric suite's speed.
+# Every family's img/s through the engine vs a plain fp32 loop, and the metric suite's speed.
 bench: venv
 	$(PY) bench/throughput.py
-	$(PY) bench/families.py
 	$(PY) bench/metrics.py
 
 # Rerun every figure of docs/tutorial.md into docs/figures/ (QUICK=1: small budgets, minutes on a CPU).

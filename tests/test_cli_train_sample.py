@@ -44,3 +44,17 @@ def test_dry_run_prints_resolved_config(cli):
 
     cfg = yaml.safe_load(out)
     assert cfg["lr_g"] == 1e-4 and cfg["batch_size"] == 256 and cfg["epochs"] == 3 and cfg["ema"] == 0.999
+
+
+def test_compile_flag_compiles_g_and_d_and_may_change_on_resume(cli, tmp_path):
+    from gankit import config
+    from gankit.training.engine import RESUMABLE, Trainer
+
+    code, out, err = cli("train", "--data", "digits", "--compile", "--dry-run")
+    assert code == 0, err
+    assert "compile: true" in out.splitlines()
+    tr = Trainer(config.resolve({"data": "digits", "width": 8, "compile": True, "out": str(tmp_path / "r")}))
+    for name in ("G", "D"):  # compiled in place, so parameter names (and checkpoints) do not change
+        assert tr.nets[name]._compiled_call_impl is not None
+    assert all(not k.startswith("_orig_mod") for k in tr.nets.state_dict())
+    assert "compile" in RESUMABLE

@@ -36,6 +36,8 @@ def cmd_train(args) -> int:
         flags["progress"] = False
     if args.tensorboard:
         flags["tensorboard"] = True
+    if args.compile:
+        flags["compile"] = True
     sets = config_mod.parse_set(args.set)
     if args.resume:
         overrides = {k: v for k, v in {**flags, **sets}.items() if v is not None}
@@ -261,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true", help="start over in an existing run directory")
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--compile", action="store_true",
+                   help="torch.compile G and D (opt-in; no faster on the CPUs measured, see docs/benchmarks.md)")
     t.add_argument("--tensorboard", action="store_true",
                    help="also write TensorBoard scalars and grids to RUN/tensorboard (needs the tensorboard package)")
     t.set_defaults(fn=cmd_train)

@@ -39,7 +39,8 @@ def _flip_weight_byte(path):
     """Flip one byte inside a weight tensor's data (torch.load alone would not notice)."""
     raw = bytearray(path.read_bytes())
     state = checkpoint.load(path)
-    needle = state["nets"]["G.fc.0.weight"].numpy().tobytes()[:64]
+    weight = next(v for k, v in state["nets"].items() if k.startswith("G.") and v.numel() >= 64)
+    needle = weight.numpy().tobytes()[:64]
     i = bytes(raw).find(needle)
     assert i > 0
     raw[i + 5] ^= 0x40

@@ -15,7 +15,8 @@ import torch
 import gankit
 from gankit.training import checkpoint
 
-TINY = ["--data", "digits", "--model", "dcgan", "--set", "width=8", "--set", "limit=64", "--batch-size", "32",
+# The lecture's network (arch=conv): without batch norm in D, absurd learning rates do diverge.
+TINY = ["--data", "digits", "--model", "dcgan", "--set", "arch=conv", "--set", "width=8", "--set", "limit=64", "--batch-size", "32",
         "--set", "report=false", "--precision", "fp32", "--device", "cpu", "--no-progress"]
 
 

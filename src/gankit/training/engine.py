@@ -503,7 +503,7 @@ def prepare_run_dir(cfg: Config, overwrite: bool = False) -> Config:
 
 
 RESUMABLE = {"epochs", "minutes", "device", "precision", "progress", "log_every", "checkpoint_steps", "report",
-             "checkpoint_every", "tensorboard"}  # the settings a resumed run may change
+             "checkpoint_every", "tensorboard", "compile"}  # the settings a resumed run may change
 
 
 def resume_config(run_dir: str | Path, overrides: dict) -> tuple[Config, dict | None]:
