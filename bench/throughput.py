@@ -114,33 +114,32 @@ def plain_acgan(cfg, nets, num_classes: int):
     return run
 
 
-def plain_ae(cfg, nets, num_classes: int):
+def _plain_autoencoder(cfg, nets, loss_of):
+    """One Adam over encoder and decoder, minimising ``loss_of(E, G, x)``."""
     E, G = nets["E"], nets["G"]
     opt = torch.optim.Adam([*E.parameters(), *G.parameters()], lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
 
     def run(x, y):
-        loss = F.mse_loss(to_pixels(G(E(x))), to_pixels(x))
+        loss = loss_of(E, G, x)
         opt.zero_grad()
         loss.backward()
         opt.step()
 
     return run
+
+
+def plain_ae(cfg, nets, num_classes: int):
+    return _plain_autoencoder(cfg, nets, lambda E, G, x: F.mse_loss(to_pixels(G(E(x))), to_pixels(x)))
 
 
 def plain_vae(cfg, nets, num_classes: int):
-    E, G = nets["E"], nets["G"]
-    opt = torch.optim.Adam([*E.parameters(), *G.parameters()], lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-
-    def run(x, y):
+    def elbo_loss(E, G, x):
         mu, logvar = E(x)
         logits = G.logits(mu + (0.5 * logvar).exp() * torch.randn_like(mu))
         recon = F.binary_cross_entropy_with_logits(logits, to_pixels(x), reduction="none").flatten(1).sum(1).mean()
-        loss = recon + cfg.beta_kl * kl_normal(mu, logvar).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        return recon + cfg.beta_kl * kl_normal(mu, logvar).mean()
 
-    return run
+    return _plain_autoencoder(cfg, nets, elbo_loss)
 
 
 PLAIN = {"gan": plain_gan, "acgan": plain_acgan, "ae": plain_ae, "vae": plain_vae}
