@@ -101,6 +101,7 @@ class Trainer:
         self.steps_per_epoch = max(1, len(self.data) // self.global_batch)
         self.step = self.epoch = self.batch = 0
         self.elapsed = 0.0
+        self._ema_stats_step: int | None = None  # the step at which G_ema's BN statistics were measured
         self._acc: dict = {}
         self._stop: str | None = None
         self.interrupted = False
@@ -167,6 +168,7 @@ class Trainer:
         torch._foreach_lerp_(list(ema.parameters()), list(g.parameters()), 1.0 - decay)
         for b_ema, b in zip(ema.buffers(), g.buffers()):
             b_ema.copy_(b)
+        self._ema_stats_step = None  # G's statistics again, until refresh_ema_stats
 
     @torch.no_grad()
     def refresh_ema_stats(self, batches: int = 8) -> None:
@@ -180,7 +182,7 @@ class Trainer:
         ``update_ema`` copies G's statistics back, so resume stays exact."""
         ema = self.nets["G_ema"] if "G_ema" in self.nets else None
         bns = [m for m in ema.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)] if ema else []
-        if not bns:
+        if not bns or self._ema_stats_step == self.step:  # none, or already measured at this step
             return
         from ..models.blocks import sample_z
 
@@ -203,6 +205,7 @@ class Trainer:
             ema.train(was_training)
             for m, mom in zip(bns, momenta):
                 m.momentum = mom
+        self._ema_stats_step = self.step
 
     # ---- state --------------------------------------------------------------------------------
     def rng_state(self) -> dict:
