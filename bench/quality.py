@@ -54,7 +54,8 @@ def run_recipe(name: str, minutes: float, n: int, out_root: Path, seed: int, ove
         steps = run.trainer.step
         res = gankit.evaluate(run.path, n=n, seed=seed)
         grid = run.sample(64, seed=seed + 1)["images"]
-        settings = (f"{cfg.model}, {cfg.loss}, batch {cfg.batch_size}, lr {cfg.lr_g:g}/{cfg.lr_d:g}, "
+        settings = (f"{cfg.model} ({cfg.arch}, width {cfg.width}), {cfg.loss}, batch {cfg.batch_size}, "
+                    f"lr {cfg.lr_g:g}/{cfg.lr_d:g}, "
                     f"ema {cfg.ema:g}, {run.trainer.precision}"
                     + "".join(f", {k}={v}" for k, v in overrides.items()))
     m = res["metrics"]

@@ -31,17 +31,18 @@ import gankit
 from gankit import config as config_mod
 from gankit.models.autoencoder import kl_normal, to_pixels
 from gankit.registry import MODELS
+from gankit.training.distributed import resolve_device
 from gankit.training.engine import Trainer
 
 LOG_EVERY = 5
 
 
 # ---- the plain loops: one textbook step per kind of family ------------------------------------------
-def _optim(cfg, modules) -> torch.optim.Optimizer:
+def _optim(cfg, modules, lr: float) -> torch.optim.Optimizer:
     params = [p for m in modules for p in m.parameters()]
     if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=cfg.lr_d)
-    return torch.optim.Adam(params, lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        return torch.optim.RMSprop(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
 
 
 def _d_loss(cfg, r: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
@@ -58,7 +59,7 @@ def _g_loss(cfg, f: torch.Tensor) -> torch.Tensor:
 def plain_gan(cfg, nets, num_classes: int):
     """GAN, cGAN, WGAN (clipping), WGAN-GP (per-example alpha) and the latent GAN."""
     G, D = nets["G"], nets["D"]
-    og, od = _optim(cfg, [G]), _optim(cfg, [D])
+    og, od = _optim(cfg, [G], cfg.lr_g), _optim(cfg, [D], cfg.lr_d)
     cond, step = num_classes > 0, [0]
 
     def run(x, y):
@@ -90,7 +91,7 @@ def plain_gan(cfg, nets, num_classes: int):
 
 def plain_acgan(cfg, nets, num_classes: int):
     G, D = nets["G"], nets["D"]
-    og, od = _optim(cfg, [G]), _optim(cfg, [D])
+    og, od = _optim(cfg, [G], cfg.lr_g), _optim(cfg, [D], cfg.lr_d)
     step = [0]
 
     def run(x, y):
@@ -117,7 +118,7 @@ def plain_acgan(cfg, nets, num_classes: int):
 def _plain_autoencoder(cfg, nets, loss_of):
     """One Adam over encoder and decoder, minimising ``loss_of(E, G, x)``."""
     E, G = nets["E"], nets["G"]
-    opt = torch.optim.Adam([*E.parameters(), *G.parameters()], lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt = _optim(cfg, [E, G], cfg.lr_g)
 
     def run(x, y):
         loss = loss_of(E, G, x)
@@ -219,8 +220,7 @@ def main() -> None:
                 row["gankit_compile_img_per_s"] = round(med(compiled), 1)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    device = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if a.device == "auto" else a.device))
+    device = resolve_device(a.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
     print(f"\n{a.config or 'family defaults'} on {a.data}, {device} ({name}), torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, median of {a.repeats}, {steps} timed steps\n")

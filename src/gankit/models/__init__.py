@@ -8,7 +8,7 @@ A family is registered with ``register_family``; what it contributes to the one 
   codes for the latent GAN), computed once when the trainer starts;
 - ``on_epoch_end``: (trainer, epoch) -> None, per-epoch extras written on rank 0 (the class grid of
   conditional models, the reconstructions of autoencoders);
-- ``archs``: the values of the ``arch`` setting it offers, the first being its default network.
+- ``archs``: the values of the ``arch`` setting it offers (its ``defaults`` may pick one).
 """
 from __future__ import annotations
 

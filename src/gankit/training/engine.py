@@ -176,8 +176,9 @@ class Trainer:
 
         ``update_ema`` copies G's running statistics, which describe G's activations, not those of
         the averaged weights; sampling in eval mode with them blurs and shifts the EMA generator's
-        images. Before any sampling or saving, G_ema runs ``batches`` batches of >= 256 fresh latents in
-        train mode with a cumulative average (momentum None): the "standing statistics" of BigGAN.
+        images. Before any sampling or saving, G_ema runs ``batches`` batches of >= 256 fresh
+        latents in train mode with a cumulative average (momentum None): the "standing statistics"
+        of BigGAN.
         Its own RNG stream (seeded by the step) leaves training's streams untouched, and the next
         ``update_ema`` copies G's statistics back, so resume stays exact."""
         ema = self.nets["G_ema"] if "G_ema" in self.nets else None
