@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gankit  # noqa: E402
 from gankit import config as config_mod  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
+from gankit.metrics.judge import JUDGE_FOR_DATA  # noqa: E402
 from gankit.sampling.grid import save_grid  # noqa: E402
 from peer_dcgan import sample_peer, train_peer  # noqa: E402
 
@@ -121,7 +122,7 @@ def main() -> None:
         rows.append(run_recipe(name, a.minutes, a.n, Path(a.out), a.seed, overrides))
         print(json.dumps(rows[-1]), flush=True)
     print(f"\n{a.minutes:g} CPU-minutes per recipe, {torch.get_num_threads()} threads, n={a.n}, "
-          f"judge mnist-judge-v1; floor = real train vs real test images\n")
+          f"judge {JUDGE_FOR_DATA['mnist']}; floor = real train vs real test images\n")
     print(table(rows, a.n))
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))

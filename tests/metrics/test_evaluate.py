@@ -1,6 +1,5 @@
 """`gankit evaluate` end to end: a tiny digits run, real and garbage sample files, a ring run."""
 import json
-import math
 
 import numpy as np
 import pytest
@@ -29,20 +28,26 @@ def test_evaluate_a_digits_run_end_to_end(digits_run, cli):
     code, out, err = cli("evaluate", digits_run, "-n", "100", "--seed", "3")
     assert code == 0, err
     ev = json.loads((digits_run / "eval.json").read_text())
-    judge = load_judge("digits-judge-v1")
+    judge = load_judge("digits-judge-v2")
     assert ev["format"] == "gankit-eval/1" and ev["kind"] == "images" and ev["data"] == "digits"
-    assert ev["judge"]["name"] == "digits-judge-v1" and ev["judge"]["version"] == 1
+    assert ev["judge"]["name"] == "digits-judge-v2" and ev["judge"]["version"] == 2
     assert ev["judge"]["sha256"] == judge.sha256
     assert ev["seed"] == 3 and ev["n"] == 100 and ev["n_train"] == 256  # the run's limit is its training set
     assert set(ev["versions"]) == {"gankit", "torch", "numpy", "python"}
     assert ev["source"]["run"] == str(digits_run) and ev["source"]["model"] == "dcgan"
     expected = {"fid", "kid", "precision", "recall", "density", "coverage", "classifier_score",
-                "mean_confidence", "class_kl", "classes_covered", "memorized"}
+                "read_as_digit", "mean_confidence", "class_kl", "classes_covered", "memorized"}
     assert set(ev["metrics"]) == expected
+    read = ev["metrics"]["read_as_digit"]["value"]
     for name, m in ev["metrics"].items():
+        if name == "class_kl" and read == 0:  # no sample read as a digit: no class histogram to compare
+            assert m["value"] is None
+            continue
         assert isinstance(m["value"], (int, float)) and isinstance(m["floor"], (int, float)), name
     assert ev["metrics"]["classes_covered"]["of"] == 10 and ev["metrics"]["classes_covered"]["floor"] == 10
-    assert sum(ev["histogram"]["samples"]) == 100 and sum(ev["histogram"]["real"]) == 100
+    # the histograms hold the samples read as digits: every real test image here, fewer samples
+    assert sum(ev["histogram"]["real"]) == 100
+    assert sum(ev["histogram"]["samples"]) == round(100 * ev["metrics"]["read_as_digit"]["value"])
     # one epoch on 256 images is far from the data
     assert ev["metrics"]["fid"]["value"] > 2 * ev["metrics"]["fid"]["floor"]
     # the table names the main figures beside their floors
@@ -94,10 +99,27 @@ def test_real_mnist_test_images_sit_at_the_floor(tmp_path, cli):
     grey = np.full((1000, 1, 28, 28), 0.5, dtype=np.float32)
     bad = gankit.evaluate(samples=_npz(tmp_path / "grey.npz", grey), data="mnist", limit=1000, n=1000)["metrics"]
     assert bad["fid"]["value"] > 20 * bad["fid"]["floor"]
-    assert bad["classes_covered"]["value"] == 1 and bad["class_kl"]["value"] == pytest.approx(math.log(10))
+    # the judge reads a flat grey image as no digit: no class, no confidence, no class histogram
+    assert bad["read_as_digit"]["value"] == 0 and bad["mean_confidence"]["value"] < 0.01
+    assert bad["classes_covered"]["value"] == 0 and bad["class_kl"]["value"] is None
     assert bad["recall"]["value"] == 0.0
     # KID is unbiased: real-vs-real values are noise around 0, orders of magnitude below garbage
     assert max(abs(m["kid"]["value"]), abs(m["kid"]["floor"])) < 1e-3 * bad["kid"]["value"]
+
+
+def test_dropped_classes_are_not_covered(tmp_path, cli):
+    """Real test digits of the classes 0-4 only: 5 of 10 classes covered, while the floor covers
+    10. The judge's few errors put a handful of them in the classes 5-9, under a tenth of a fair share."""
+    test = load_dataset("mnist", split="test")
+    half = ((test.x[test.y < 5][:1000] + 1) / 2).numpy()  # (1000, 1, 28, 28) in [0, 1]
+    code, _, err = cli("evaluate", "--samples", _npz(tmp_path / "half.npz", half), "--data", "mnist",
+                       "--limit", "1000", "-n", "1000", "--out", tmp_path / "half.json")
+    assert code == 0, err
+    ev = json.loads((tmp_path / "half.json").read_text())
+    m = ev["metrics"]
+    assert m["classes_covered"]["value"] == 5 and m["classes_covered"]["floor"] == 10
+    assert all(count < 10 for count in ev["histogram"]["samples"][5:])
+    assert m["read_as_digit"]["value"] > 0.98 and m["class_kl"]["value"] > 0.6  # log 2 = 0.69 for 5 even classes
 
 
 def test_ring_run_gets_mode_stats(tmp_path, cli):

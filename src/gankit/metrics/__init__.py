@@ -6,7 +6,8 @@ Feature-based metrics take numpy arrays or torch tensors (N, F) and compute in f
 from .fid import feature_stats, fid, frechet_distance
 from .kid import kid
 from .precision_recall import density_coverage, memorization, precision_recall
-from .scores import class_histogram, classes_covered, classifier_score, kl_to_uniform, mean_confidence
+from .scores import (class_histogram, classes_covered, classifier_score, kl_to_uniform, mean_confidence, modes_hit,
+                     read_as_digit)
 from .theory import optimal_d_experiment
 from .toy import mode_stats
 
@@ -23,6 +24,8 @@ __all__ = [
     "mean_confidence",
     "memorization",
     "mode_stats",
+    "modes_hit",
     "optimal_d_experiment",
     "precision_recall",
+    "read_as_digit",
 ]

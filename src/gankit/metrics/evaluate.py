@@ -7,9 +7,13 @@ Images are scored in the feature space of the dataset's judge (``metrics/judge.p
 
 * distances to n training images: FID, KID (unbiased, cubic kernel, 100 subsets of 1000),
   precision/recall (k = 3), density/coverage (k = 5);
-* classifier scores of the samples: the classifier score (the Inception score with the judge),
-  the mean confidence (the talk's test of GAN against VAE samples, seed 003), the predicted class
-  histogram, its KL to uniform and the number of classes covered;
+* classifier scores of the samples (``metrics/scores.py``): the classifier score (the Inception
+  score with the judge), the share of samples the judge reads as a digit at all and the mean
+  confidence (the talk's test of GAN against VAE samples, seed 003; both near 0 for noise, flat
+  grey or checkerboards, about 0.99 for real digits), the predicted class histogram of the samples
+  read as digits, its KL to uniform, and the classes covered: a class is covered when it holds at
+  least 10% of its fair share n/K of the samples (real test digits: 10 of 10; the digits 0-4
+  alone: 5 of 10, where "predicted at least once" says 10, from the judge's few errors);
 * memorisation: the share of samples nearer to one of the n training images than the median
   test image is (about 0.5 for fresh draws, up to 1 for copies). It is measured against the same
   n training images as the distances, not every training image: a generator that copies from
@@ -25,7 +29,8 @@ something only beside its floor. Floors depend on the data, the judge, n and the
 are cached beside the reference features.
 
 Stacked MNIST (3 channels) is judged channel by channel with the MNIST judge: its 1000 modes are
-the classes (``modes_covered`` of 1000, ``modes_kl`` to uniform). Toy mixtures (ring, grid, gmm1d)
+the classes (``modes_kl`` to uniform, and ``modes_covered`` of 1000 by the papers' own rule, a
+mode holds at least one sample, over every sample, so the figure compares with their tables). Toy mixtures (ring, grid, gmm1d)
 have no judge: they get ``mode_stats`` (modes covered, high-quality share, reverse KL) against
 the exact mixture, with n test points as the floor.
 
@@ -60,11 +65,12 @@ from .fid import fid
 from .judge import JUDGE_FOR_DATA, Judge, judge_for
 from .kid import kid
 from .precision_recall import density_coverage, memorization, precision_recall
-from .scores import class_histogram, classes_covered, classifier_score, kl_to_uniform, mean_confidence
+from .scores import (class_histogram, classes_covered, classifier_score, kl_to_uniform, mean_confidence, modes_hit,
+                     read_as_digit)
 from .toy import mode_stats
 
 FORMAT = "gankit-eval/1"
-FLOORS_VERSION = 4  # part of the floor cache key: bump when the floors are computed differently
+FLOORS_VERSION = 5  # part of the floor cache key: bump when the floors are computed differently
 MIN_N = 20  # the fewest samples every metric is defined for (10 classifier-score splits, k = 5 balls)
 
 # Metric settings; they are written into eval.json and key the cached floors.
@@ -87,11 +93,12 @@ METRICS = {
     "density": ("density", "one", "real k-NN balls per sample, /k (about 1 for real data)"),
     "coverage": ("coverage", "higher", "share of real balls holding a sample (k=5)"),
     "classifier_score": ("classifier score", "higher", "Inception score with the judge (1..K)"),
-    "mean_confidence": ("mean confidence", "higher", "mean max p(y|x) of the judge"),
+    "read_as_digit": ("read as digits", "higher", "share of samples the judge reads as a digit, p(digit) >= 0.5"),
+    "mean_confidence": ("mean confidence", "higher", "mean p(digit) max p(y|x, digit) of the judge"),
     "class_kl": ("class KL", "lower", "KL(class histogram || uniform), nats"),
-    "classes_covered": ("classes covered", "higher", "classes predicted at least once"),
+    "classes_covered": ("classes covered", "higher", "classes holding at least 10% of their fair share n/K"),
     "modes_kl": ("modes KL", "lower", "KL(mode histogram || uniform), nats"),
-    "modes_covered": ("modes covered", "higher", "modes hit at least once"),
+    "modes_covered": ("modes covered", "higher", "modes holding at least one sample (the papers' rule)"),
     "memorized": ("memorized", "lower", "share of samples nearer to the training set than the median test image"),
     "high_quality": ("high quality", "higher", "share of samples within 3 std of a mode"),
     "reverse_kl": ("reverse KL", "lower", "KL(high-quality histogram || mode weights), nats"),
@@ -104,41 +111,77 @@ METRICS = {
 
 def read_samples(path: Union[str, Path]) -> torch.Tensor:
     """Samples from an .npz file (``gankit sample --out S.npz``): the ``images`` array, or the only
-    array. Images (N, C, H, W) or (N, H, W), uint8 0..255 or floats in [0, 1]; points (N, D).
-    Returns float32: images in [-1, 1], points as they are."""
+    array. Images (N, C, H, W) or (N, H, W), uint8 0..255 or floats in [0, 1]; points (N, D) of
+    integers or floats. Returns float32: images in [-1, 1], points as they are.
+
+    Anything else (not an .npz, no array to take, object/bool/complex/string data, NaN or Inf, no
+    samples at all) is a DataError: one line naming --samples and the file."""
+    import zlib
+
+    def first_line(e: BaseException) -> str:
+        return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
     p = Path(path)
+    where = f"--samples: {p}"
+    unreadable = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError,
+                  MemoryError, KeyError, OverflowError)  # a damaged zip or .npy header, a huge declared shape
     try:
-        with np.load(p, allow_pickle=False) as z:
-            if "images" in z.files:
-                arr = z["images"]
-            elif len(z.files) == 1:
-                arr = z[z.files[0]]
-            else:
-                raise DataError(f"--samples: {p} holds {', '.join(z.files)}; expected an 'images' array")
+        loaded = np.load(p, allow_pickle=False)
     except FileNotFoundError:
-        raise DataError(f"--samples: {p} not found") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise DataError(f"--samples: {p} is not a readable .npz file ({e})") from None
+        raise DataError(f"{where} not found") from None
+    except unreadable as e:
+        if "pickled" in str(e):  # neither a zip nor an .npy file: numpy took it for a pickle
+            raise DataError(f"{where} is not an .npz file (a zip of .npy arrays, as numpy.savez writes)") from None
+        raise DataError(f"{where} is not a readable .npz file ({first_line(e)})") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array
+        raise DataError(f"{where} is a single .npy array, not an .npz file; save it with numpy.savez(FILE, images=x)")
+    key = None
+    with loaded as z:
+        try:
+            names = list(z.files)
+            if "images" in names:
+                key = "images"
+            elif len(names) == 1:
+                key = names[0]
+            else:
+                held = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
+                raise DataError(f"{where} holds {held or 'no arrays'}; expected an 'images' array")
+            arr = z[key]
+        except DataError:
+            raise
+        except unreadable as e:
+            if "allow_pickle" in str(e):
+                raise DataError(f"{where}: {key!r} holds Python objects, which are never loaded; "
+                                f"images must be uint8 or float") from None
+            raise DataError(f"{where} is not a readable .npz file ({first_line(e)})") from None
+    if not isinstance(arr, np.ndarray):  # a zip member that is not an .npy file: raw bytes
+        raise DataError(f"{where}: {key!r} is not a numpy array")
+    if arr.size == 0:
+        raise DataError(f"{where}: {key!r} holds no samples (shape {arr.shape})")
     if arr.ndim == 2:  # toy points
-        if not np.issubdtype(arr.dtype, np.number) or not np.isfinite(arr).all():
-            raise DataError(f"--samples: {p}: points must be finite numbers")
-        return torch.from_numpy(arr.astype(np.float32))
+        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+            raise DataError(f"{where}: points must be integer or float numbers, got {arr.dtype}")
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: Inf, refused below
+            points = arr.astype(np.float32)
+        if not np.isfinite(points).all():
+            raise DataError(f"{where}: points must be finite numbers (NaN, Inf or beyond float32)")
+        return torch.from_numpy(points)
     if arr.ndim == 3:
         arr = arr[:, None]  # (N, 1, H, W)
     if arr.ndim != 4:
-        raise DataError(f"--samples: {p}: images must be (N, C, H, W) or (N, H, W), got shape {arr.shape}")
+        raise DataError(f"{where}: images must be (N, C, H, W) or (N, H, W), got shape {arr.shape}")
     if arr.dtype == np.uint8:
         x = torch.from_numpy(arr.astype(np.float32) / 255.0)
     elif np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all():
-            raise DataError(f"--samples: {p}: images contain NaN or Inf")
+            raise DataError(f"{where}: images contain NaN or Inf")
         lo, hi = float(arr.min()), float(arr.max())
         if lo < -1e-3 or hi > 1 + 1e-3:
-            raise DataError(f"--samples: {p}: float images must lie in [0, 1] (as `gankit sample` writes them), "
+            raise DataError(f"{where}: float images must lie in [0, 1] (as `gankit sample` writes them), "
                             f"got [{lo:.3g}, {hi:.3g}]")
         x = torch.from_numpy(arr.astype(np.float32)).clamp(0, 1)
     else:
-        raise DataError(f"--samples: {p}: images must be uint8 or float, got {arr.dtype}")
+        raise DataError(f"{where}: images must be uint8 or float, got {arr.dtype}")
     return x * 2 - 1  # [0, 1] -> [-1, 1], the judge's input range
 
 
@@ -191,12 +234,18 @@ def _distances(real: np.ndarray, fake: np.ndarray, seed: int) -> dict:
             **density_coverage(real, fake, k=s["density_coverage_k"])}
 
 
-def _scores(probs: np.ndarray) -> dict:
-    """Classifier figures of probabilities (n, K)."""
-    cs_mean, cs_std = classifier_score(probs, splits=SETTINGS["classifier_splits"])
-    hist = class_histogram(probs)
-    return {"classifier_score": cs_mean, "classifier_score_std": cs_std, "mean_confidence": mean_confidence(probs),
-            "class_kl": kl_to_uniform(hist), "classes_covered": classes_covered(hist), "histogram": hist.tolist()}
+def _scores(probs: np.ndarray, digit: np.ndarray, stacked: bool) -> dict:
+    """Classifier figures of class probabilities p(y | x, digit) (n, K) and p(digit | x) (n,).
+
+    Images: the histogram holds the samples read as digits, coverage is by fair share. Stacked
+    MNIST: the papers' rule, every sample's modes, covered when hit once."""
+    cs_mean, cs_std = classifier_score(probs, splits=SETTINGS["classifier_splits"], digit=digit)
+    hist = class_histogram(probs) if stacked else class_histogram(probs, digit)
+    covered = modes_hit(hist) if stacked else classes_covered(hist, n=len(probs))
+    return {"classifier_score": cs_mean, "classifier_score_std": cs_std, "read_as_digit": read_as_digit(digit),
+            "mean_confidence": mean_confidence(probs, digit),
+            "class_kl": kl_to_uniform(hist) if hist.sum() else math.nan,  # undefined when no sample is a digit
+            "classes_covered": covered, "histogram": hist.tolist()}
 
 
 def reference_subset(size: int, n: int) -> np.ndarray:
@@ -209,7 +258,7 @@ def reference_subset(size: int, n: int) -> np.ndarray:
     return np.random.default_rng(0).permutation(size)[:n]
 
 
-def _floors(judge: Judge, train_ref, test_ref, n: int, seed: int) -> dict:
+def _floors(judge: Judge, train_ref, test_ref, n: int, seed: int, stacked: bool) -> dict:
     """Real-vs-real figures at this n (test images in place of samples), cached as JSON."""
     key = hashlib.sha256(json.dumps([FLOORS_VERSION, train_ref.path.name, test_ref.path.name, n, seed, SETTINGS],
                                     sort_keys=True).encode()).hexdigest()[:16]
@@ -221,7 +270,7 @@ def _floors(judge: Judge, train_ref, test_ref, n: int, seed: int) -> dict:
     train = train_ref.features[reference_subset(len(train_ref), n)]  # (n, F)
     pick = reference_subset(len(test_ref), n)
     test = test_ref.features[pick]  # (n, F)
-    floors = {**_distances(train, test, seed), **_scores(test_ref.probs_at(pick))}
+    floors = {**_distances(train, test, seed), **_scores(test_ref.probs_at(pick), test_ref.digit_at(pick), stacked)}
     floors["memorized"] = memorization(train, test[0::2], test[1::2],  # threshold from one half, score the other
                                        quantile=SETTINGS["memorization_quantile"])["memorized"]
     _write_json(path, floors)
@@ -248,18 +297,18 @@ def _evaluate_images(draw, judge: Judge, data: str, data_dir: str, limit: int, n
     t = time.perf_counter()
     out = judge_outputs(judge, images[:n], where="samples")
     fake, probs = out["features"], out["probs"]  # (n, F), (n, K)
+    stacked = probs.shape[1] != judge.num_classes  # joint classes over channels (Stacked MNIST)
     timings["judge"] = time.perf_counter() - t
     t = time.perf_counter()
     train = train_ref.features[reference_subset(len(train_ref), n)]  # (n, F): the reference for every distance
     test = test_ref.features[reference_subset(len(test_ref), n)]  # (n, F)
-    got = {**_distances(train, fake, seed), **_scores(probs)}
+    got = {**_distances(train, fake, seed), **_scores(probs, out["digit"], stacked)}
     mem = memorization(train, test, fake, quantile=SETTINGS["memorization_quantile"])
     timings["metrics"] = time.perf_counter() - t
     t = time.perf_counter()
-    fl = _floors(judge, train_ref, test_ref, n, seed)
+    fl = _floors(judge, train_ref, test_ref, n, seed, stacked)
     timings["floors"] = time.perf_counter() - t
 
-    stacked = probs.shape[1] != judge.num_classes  # joint classes over channels (Stacked MNIST)
     cov, kl = ("modes_covered", "modes_kl") if stacked else ("classes_covered", "class_kl")
     metrics = {
         "fid": _entry("fid", got["fid"], fl["fid"]),
@@ -268,6 +317,7 @@ def _evaluate_images(draw, judge: Judge, data: str, data_dir: str, limit: int, n
         **{k: _entry(k, got[k], fl[k]) for k in ("precision", "recall", "density", "coverage")},
         "classifier_score": _entry("classifier_score", got["classifier_score"], fl["classifier_score"],
                                    std=got["classifier_score_std"], floor_std=fl["classifier_score_std"]),
+        "read_as_digit": _entry("read_as_digit", got["read_as_digit"], fl["read_as_digit"]),
         "mean_confidence": _entry("mean_confidence", got["mean_confidence"], fl["mean_confidence"]),
         kl: _entry(kl, got["class_kl"], fl["class_kl"]),
         cov: _entry(cov, got["classes_covered"], fl["classes_covered"], of=probs.shape[1]),

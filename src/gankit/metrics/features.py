@@ -13,7 +13,8 @@ Writes are atomic (temp file, then rename), so a crash leaves no half file.
 Images with a multiple of the judge's channels (Stacked MNIST: 3 channels, a 1-channel MNIST
 judge) are judged channel by channel: the features are concatenated, (N, C * F), and the class
 probabilities combined into the joint over channel classes, (N, K^C), so that a Stacked MNIST
-mode 100 * r + 10 * g + b is one class of 1000 (Metz et al. 2017, Unrolled GANs).
+mode 100 * r + 10 * g + b is one class of 1000 (Metz et al. 2017, Unrolled GANs). The judge's
+p(digit | x) of each channel is kept too, (N, C); an image is read as digits with the product.
 """
 from __future__ import annotations
 
@@ -66,9 +67,10 @@ def joint_probs(channel_probs: np.ndarray) -> np.ndarray:
 def judge_outputs(judge: Judge, images: torch.Tensor, batch: int = 1000, where: str = "images") -> dict:
     """Features and probabilities of images (N, C, H, W) in [-1, 1], as float32 numpy arrays.
 
-    Returns {"features": (N, m F), "channel_probs": (N, m, K), "probs": (N, K^m)}, where m is the
-    number of judge-sized channel groups in an image: 1 for images the judge takes as they are,
-    3 for Stacked MNIST (judged channel by channel, see the module docstring).
+    Returns {"features": (N, m F), "channel_probs": (N, m, K), "probs": (N, K^m),
+    "channel_digit": (N, m), "digit": (N,)}, where m is the number of judge-sized channel groups in
+    an image: 1 for images the judge takes as they are, 3 for Stacked MNIST (judged channel by
+    channel, see the module docstring); ``digit`` is p(digit | x), the product over the channels.
     """
     m = check_images(images, judge, where)
     if judge.num_classes ** m > 100_000:
@@ -76,21 +78,25 @@ def judge_outputs(judge: Judge, images: torch.Tensor, batch: int = 1000, where: 
                         f"for the judge {judge.name}; it takes {judge.image_shape[0]} channel(s) (Stacked MNIST: 3)")
     n, c = images.shape[0], judge.image_shape[0]
     per = images.reshape(n * m, c, *images.shape[2:])  # (N*m, c, H, W): channel groups in order
-    f, p = judge(per, batch)  # (N*m, F), (N*m, K)
+    f, p, d = judge(per, batch)  # (N*m, F), (N*m, K), (N*m,)
     channel_probs = p.reshape(n, m, -1).numpy().astype(np.float32)  # (N, m, K)
+    channel_digit = d.reshape(n, m).numpy().astype(np.float32)  # (N, m)
     return {"features": f.reshape(n, m * f.shape[1]).numpy().astype(np.float32),  # (N, m*F)
-            "channel_probs": channel_probs, "probs": joint_probs(channel_probs)}
+            "channel_probs": channel_probs, "probs": joint_probs(channel_probs),
+            "channel_digit": channel_digit, "digit": channel_digit.prod(axis=1)}
 
 
 @dataclass
 class Reference:
-    """Judge outputs of a real split: features (N, F), channel_probs (N, m, K), labels (N,) or None.
+    """Judge outputs of a real split: features (N, F), channel_probs (N, m, K), channel_digit (N, m),
+    labels (N,) or None.
 
     Only per-channel probabilities are stored: Stacked MNIST's joint over 1000 classes would be
     240 MB for its 60,000 training images. ``probs_at(idx)`` gives the joint for some rows."""
 
     features: np.ndarray
     channel_probs: np.ndarray
+    channel_digit: np.ndarray
     labels: Optional[np.ndarray]
     path: Path  # the cache file
     cached: bool  # True when read from the cache, False when just extracted
@@ -101,6 +107,10 @@ class Reference:
     def probs_at(self, idx) -> np.ndarray:
         """(len(idx), K^m) joint class probabilities of the rows ``idx``."""
         return joint_probs(self.channel_probs[idx])
+
+    def digit_at(self, idx) -> np.ndarray:
+        """(len(idx),) p(digit | x) of the rows ``idx``, every channel read as a digit."""
+        return self.channel_digit[idx].prod(axis=1)
 
 
 def reference_path(judge: Judge, data: str, split: str, limit: int = 0, data_dir: str = "") -> Path:
@@ -117,8 +127,9 @@ def _read(path: Path) -> Optional[dict]:
             out = {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # missing, truncated, not an npz: extract again
         return None
-    feats, probs = out.get("features"), out.get("channel_probs")
-    if feats is None or probs is None or probs.ndim != 3 or len(feats) != len(probs):
+    feats, probs, digit = out.get("features"), out.get("channel_probs"), out.get("channel_digit")
+    if feats is None or probs is None or digit is None or probs.ndim != 3 or len(feats) != len(probs) \
+            or digit.shape != probs.shape[:2]:
         return None
     return out
 
@@ -134,16 +145,18 @@ def reference_features(judge: Judge, data: str, split: str, limit: int = 0, data
     path = reference_path(judge, data, split, limit, data_dir)
     got = _read(path)
     if got is not None:
-        return Reference(got["features"], got["channel_probs"], got.get("labels"), path, cached=True)
+        return Reference(got["features"], got["channel_probs"], got["channel_digit"], got.get("labels"), path,
+                         cached=True)
     from ..data import load_dataset
 
     ds = load_dataset(data, data_dir, split, limit)
     out = judge_outputs(judge, ds.x, where=f"--data {data} ({split})")
-    keep = {"features": out["features"], "channel_probs": out["channel_probs"]}
+    keep = {k: out[k] for k in ("features", "channel_probs", "channel_digit")}
     if ds.y is not None:
         keep["labels"] = ds.y.numpy().astype(np.int64)
     _write(path, keep)
-    return Reference(keep["features"], keep["channel_probs"], keep.get("labels"), path, cached=False)
+    return Reference(keep["features"], keep["channel_probs"], keep["channel_digit"], keep.get("labels"), path,
+                     cached=False)
 
 
 __all__ = ["Reference", "check_images", "features_dir", "joint_probs", "judge_cache_dir", "judge_outputs",

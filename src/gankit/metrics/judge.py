@@ -5,7 +5,9 @@ probabilities of an ImageNet Inception network (Heusel et al. 2017; Salimans et 
 28x28 grey digits that network is the wrong yardstick, so gankit scores digits with its own
 classifier, as the course's talk does ("have a feed forward network try to classify them", seed
 003): its penultimate layer gives the features for every distance, its softmax the class
-probabilities for the classifier scores.
+probabilities for the classifier scores, and a second head on the same features the probability
+that an image is a digit at all (``metrics/nondigits.py``: noise, flat grey and checkerboards are
+not digits, and a judge without that head reads each of them as a digit with confidence 1.0).
 
 A judge is two files, shipped inside the package (``gankit/judges/``) or written by
 ``gankit judge train --out FILE.pt``:
@@ -23,7 +25,12 @@ The network (28x28 input; the 8x8 ``digits`` variant in brackets):
     conv 4x4 s2 32->64, BN, ReLU              # (B, 64, 7, 7)     [(B, 64, 4, 4)]
     conv 3x3 s2 64->128, BN, ReLU             # (B, 128, 4, 4)    [(B, 128, 2, 2)]
     flatten, linear -> 128, ReLU              # (B, 128)          the features
-    linear -> 10                              # (B, 10)           class logits
+    linear -> 10                              # (B, 10)           class logits p(y | x, digit)
+    linear -> 64, ReLU, linear -> 1           # (B, 1)            the reject head: logit of p(digit | x)
+
+The reject head is trained after the rest, on the frozen features of the stored (float16) body:
+the features, and with them FID, KID and precision/recall, are those of the body alone, so
+``mnist-judge-v2`` gives the same distances as ``mnist-judge-v1``, whose body it shares.
 
 Strided convolutions instead of max pooling keep it fast on a laptop CPU (about 3 M multiply-adds
 per 28x28 image); batch norm and a +-2 pixel random shift let it pass 99.2% on the MNIST test set
@@ -37,43 +44,54 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, NamedTuple, Optional, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError, GankitError
+from .nondigits import KINDS, make_kind, non_digits
 
 JUDGES_DIR = Path(__file__).resolve().parent.parent / "judges"
 
 # The judge that scores each dataset (stacked MNIST: the MNIST judge on each colour channel).
 JUDGE_FOR_DATA = {
-    "mnist": "mnist-judge-v1",
-    "stacked-mnist": "mnist-judge-v1",
-    "digits": "digits-judge-v1",
+    "mnist": "mnist-judge-v2",
+    "stacked-mnist": "mnist-judge-v2",
+    "digits": "digits-judge-v2",
 }
+
+# The reject head's recipe, shared by both datasets: real training images against as many
+# non-digits (``nondigits.KINDS`` in equal shares), binary cross-entropy on the frozen features.
+REJECT = {"hidden": 64, "steps": 2400, "batch_size": 256, "optimizer": "Adam", "lr": 1e-3,
+          "kinds": list(KINDS), "seed_offset": 1}
 
 # Training recipes, one per dataset; `gankit judge train --data NAME` follows them exactly.
 RECIPES = {
     "mnist": {
-        "data": "mnist", "name": "mnist-judge", "version": 1, "seed": 0,
+        "data": "mnist", "name": "mnist-judge", "version": 2, "seed": 0,
         "epochs": 6, "batch_size": 128, "optimizer": "AdamW", "lr": 2e-3, "weight_decay": 5e-4,
-        "schedule": "OneCycleLR (pct_start 0.2)", "shift": 2, "width": 32, "feature_dim": 128, "threads": 1,
+        "schedule": "OneCycleLR (pct_start 0.2)", "shift": 2, "width": 32, "feature_dim": 128, "threads": 1, "reject": REJECT,
     },
     "digits": {
-        "data": "digits", "name": "digits-judge", "version": 1, "seed": 0,
+        "data": "digits", "name": "digits-judge", "version": 2, "seed": 0,
         "epochs": 60, "batch_size": 64, "optimizer": "AdamW", "lr": 2e-3, "weight_decay": 5e-4,
-        "schedule": "OneCycleLR (pct_start 0.2)", "shift": 1, "width": 32, "feature_dim": 128, "threads": 1,
+        "schedule": "OneCycleLR (pct_start 0.2)", "shift": 1, "width": 32, "feature_dim": 128, "threads": 1, "reject": REJECT,
     },
 }
+
+
+def reject_head(feature_dim: int, hidden: int) -> nn.Module:
+    """features (B, F) -> (B, 1), the logit of p(digit | x)."""
+    return nn.Sequential(nn.Linear(feature_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
 
 class JudgeNet(nn.Module):
     """The classifier; ``features(x)`` is its penultimate layer. Input (B, channels, size, size) in [-1, 1]."""
 
     def __init__(self, size: int = 28, channels: int = 1, width: int = 32, feature_dim: int = 128,
-                 num_classes: int = 10):
+                 num_classes: int = 10, reject_hidden: int = 0):
         super().__init__()
         # 28x28 starts with a stride-2 conv; tiny 8x8 images keep their resolution for one layer.
         first = (4, 2, 1) if size >= 16 else (3, 1, 1)  # (kernel, stride, padding)
@@ -88,16 +106,30 @@ class JudgeNet(nn.Module):
             nn.Linear(4 * width * s3 * s3, feature_dim), nn.ReLU(),
         )
         self.head = nn.Linear(feature_dim, num_classes)
+        # p(digit | x) from the same features; absent (every image a digit) in judges without it
+        self.reject = reject_head(feature_dim, reject_hidden) if reject_hidden else None
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)  # (B, feature_dim)
+
+    def digit_prob(self, features: torch.Tensor) -> torch.Tensor:
+        """p(digit | x) (B,) from features (B, F); ones for a judge without a reject head."""
+        if self.reject is None:
+            return torch.ones(features.shape[0])
+        return torch.sigmoid(self.reject(features).squeeze(1).float())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))  # (B, num_classes) logits
 
 
+class JudgeOutput(NamedTuple):
+    features: torch.Tensor  # (N, F) the penultimate layer
+    probs: torch.Tensor  # (N, K) p(y | x, digit): the class, supposing the image is a digit
+    digit: torch.Tensor  # (N,) p(digit | x): ones when the judge has no reject head
+
+
 class Judge:
-    """A loaded, verified judge: ``judge(images)`` -> (features (N, F), probabilities (N, K))."""
+    """A loaded, verified judge: ``judge(images)`` -> ``JudgeOutput(features, probs, digit)``."""
 
     def __init__(self, net: JudgeNet, meta: dict, path: Path):
         self.net = net.eval()
@@ -134,17 +166,24 @@ class Judge:
         return {"name": self.name, "version": self.version, "sha256": self.sha256,
                 "test_accuracy": self.meta.get("test_accuracy")}
 
+    @property
+    def rejects(self) -> bool:
+        """Whether the judge has a reject head (p(digit | x) is not always 1)."""
+        return self.net.reject is not None
+
     @torch.no_grad()
-    def __call__(self, images: torch.Tensor, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
-        """images (N, C, H, W) float in [-1, 1] with the judge's shape -> features (N, F), probs (N, K), float32."""
-        feats, probs = [], []
+    def __call__(self, images: torch.Tensor, batch: int = 1000) -> JudgeOutput:
+        """images (N, C, H, W) float in [-1, 1] with the judge's shape -> features (N, F), probs (N, K),
+        digit (N,), float32."""
+        feats, probs, digit = [], [], []
         for i in range(0, images.shape[0], batch):
             f = self.net.features(images[i:i + batch].float())  # (b, F)
             feats.append(f)
             probs.append(self.net.head(f).softmax(dim=1))  # (b, K)
+            digit.append(self.net.digit_prob(f))  # (b,)
         if not feats:
-            return torch.empty(0, self.feature_dim), torch.empty(0, self.num_classes)
-        return torch.cat(feats), torch.cat(probs)
+            return JudgeOutput(torch.empty(0, self.feature_dim), torch.empty(0, self.num_classes), torch.empty(0))
+        return JudgeOutput(torch.cat(feats), torch.cat(probs), torch.cat(digit))
 
     def __repr__(self) -> str:
         return f"Judge({self.name} v{self.version}, sha256 {self.sha256[:12]})"
@@ -171,8 +210,8 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def load_judge(which: Union[str, Path] = "mnist-judge-v1") -> Judge:
-    """Load a judge by shipped name (``mnist-judge-v1``, ``digits-judge-v1``) or by its .json/.pt path.
+def load_judge(which: Union[str, Path] = "mnist-judge-v2") -> Judge:
+    """Load a judge by shipped name (``mnist-judge-v2``, ``digits-judge-v2``) or by its .json/.pt path.
 
     The weights file must match the SHA-256 in the .json, else a one-line ``GankitError``.
     """
@@ -196,7 +235,7 @@ def load_judge(which: Union[str, Path] = "mnist-judge-v1") -> Judge:
                           f"{meta_path.name}; the judge file is damaged or was replaced")
     try:
         state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
-        net = JudgeNet(arch["size"], arch["channels"], arch["width"], arch["feature_dim"], arch["num_classes"])
+        net = _net(arch)
         net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except Exception as e:  # a file that passed the hash but is not this architecture's weights
         raise GankitError(f"{weights}: not loadable as {meta.get('name', 'a judge')} "
@@ -240,14 +279,15 @@ def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000
 
 
 def train_judge(data: str = "mnist", out: Optional[Union[str, Path]] = None, data_dir: str = "",
-                epochs: Optional[int] = None, log: Callable[[str], None] = print) -> dict:
+                epochs: Optional[int] = None, reject_steps: Optional[int] = None,
+                log: Callable[[str], None] = print) -> dict:
     """Train a judge by the dataset's recipe (``RECIPES``) and write ``out`` (.pt) and its .json.
 
     Deterministic for a given torch build: the initialisation, the batch order and the shifts
     all come from the recipe's seed, and training runs on the recipe's thread count (1: float
     sums, hence the weights' bytes, depend on how work is split between threads; a network this
-    small gains little from a second thread). ``epochs`` overrides the recipe (the metadata
-    records it). Returns the metadata written to the .json.
+    small gains little from a second thread). ``epochs`` and ``reject_steps`` override the recipe
+    (the metadata records them). Returns the metadata written to the .json.
     """
     from ..data import load_dataset
 
@@ -258,6 +298,10 @@ def train_judge(data: str = "mnist", out: Optional[Union[str, Path]] = None, dat
         if epochs < 1:
             raise ConfigError(f"--epochs: must be at least 1, got {epochs}")
         recipe["epochs"] = int(epochs)
+    if reject_steps is not None:
+        if reject_steps < 1:
+            raise ConfigError(f"--reject-steps: must be at least 1, got {reject_steps}")
+        recipe["reject"] = {**recipe["reject"], "steps": int(reject_steps)}
     name = f"{recipe['name']}-v{recipe['version']}"
     out = Path(out) if out else Path(f"{name}.pt")
     if out.suffix != ".pt":
@@ -270,21 +314,26 @@ def train_judge(data: str = "mnist", out: Optional[Union[str, Path]] = None, dat
     if h != w:
         raise ConfigError(f"--data: the judge needs square images, {data} has {h}x{w}")
     arch = {"size": h, "channels": c, "width": recipe["width"], "feature_dim": recipe["feature_dim"],
-            "num_classes": train.num_classes}
+            "num_classes": train.num_classes, "reject_hidden": recipe["reject"]["hidden"]}
 
     threads = torch.get_num_threads()
     torch.set_num_threads(recipe["threads"])
     try:
+        # 1. The classifier. Stored in float16 (half the bytes); what follows sees the stored weights.
         net, train_seconds = _fit(recipe, arch, train, test, log)
+        state = _half(net)
+        stored = _net({**arch, "reject_hidden": 0})
+        stored.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+        test_acc = accuracy(stored, test.x, test.y)
+        # 2. The reject head, on the frozen features of the stored body, so it reads what a user's judge reads.
+        t = time.perf_counter()
+        stored.reject = _fit_reject(stored, recipe, train.x, log)
+        state.update({f"reject.{k}": v for k, v in _half(stored.reject).items()})
+        stored.reject.load_state_dict({k: v.half().float() for k, v in stored.reject.state_dict().items()})
+        train_seconds += time.perf_counter() - t
+        reject = reject_report(stored, test.x, recipe["seed"] + 2)
     finally:
         torch.set_num_threads(threads)
-
-    # Store float16 (half the bytes); the accuracy recorded is that of the stored weights.
-    state = {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()
-             if not k.endswith("num_batches_tracked")}
-    stored = JudgeNet(h, c, arch["width"], arch["feature_dim"], arch["num_classes"])
-    stored.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
-    test_acc = accuracy(stored, test.x, test.y)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
@@ -303,13 +352,28 @@ def train_judge(data: str = "mnist", out: Optional[Union[str, Path]] = None, dat
         "train_size": len(train),
         "test_size": len(test),
         "test_accuracy": test_acc,
+        "reject": reject,
         "train_seconds": round(train_seconds, 1),
         "torch": torch.__version__,
     }
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
-    log(f"test accuracy {test_acc:.4f} (float16 weights), {train_seconds:.0f}s; "
+    worst = max(reject["non_digit_confidence"].values())
+    log(f"test accuracy {test_acc:.4f} (float16 weights), real test images read as digits "
+        f"{reject['test_read_as_digit']:.4f}, worst kind of non-digit {worst:.4f}, {train_seconds:.0f}s; "
         f"wrote {out} and {out.with_suffix('.json')}")
     return meta
+
+
+def _net(arch: dict) -> JudgeNet:
+    """An untrained network of this architecture (``reject_hidden`` 0 or absent: no reject head)."""
+    return JudgeNet(arch["size"], arch["channels"], arch["width"], arch["feature_dim"], arch["num_classes"],
+                    arch.get("reject_hidden", 0))
+
+
+def _half(net: nn.Module) -> dict:
+    """A state dict in float16, without batch norm's step counters."""
+    return {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()
+            if not k.endswith("num_batches_tracked")}
 
 
 def _fit(recipe: dict, arch: dict, train, test, log: Callable[[str], None]) -> tuple[JudgeNet, float]:
@@ -318,7 +382,7 @@ def _fit(recipe: dict, arch: dict, train, test, log: Callable[[str], None]) -> t
     gen = torch.Generator().manual_seed(recipe["seed"])
     with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
         torch.manual_seed(recipe["seed"])
-        net = JudgeNet(h, c, arch["width"], arch["feature_dim"], arch["num_classes"])
+        net = _net({**arch, "reject_hidden": 0})
     bs = recipe["batch_size"]
     steps_per_epoch = math.ceil(len(train) / bs)
     opt = torch.optim.AdamW(net.parameters(), lr=recipe["lr"], weight_decay=recipe["weight_decay"])
@@ -343,6 +407,57 @@ def _fit(recipe: dict, arch: dict, train, test, log: Callable[[str], None]) -> t
     return net, time.perf_counter() - t0
 
 
+def _fit_reject(net: JudgeNet, recipe: dict, digits: torch.Tensor, log: Callable[[str], None]) -> nn.Module:
+    """Train p(digit | x) on the frozen features of ``net``: the training images (label 1) against
+    as many non-digits (label 0) made from them (``nondigits.non_digits``). Returns the head."""
+    r = recipe["reject"]
+    seed = recipe["seed"] + r["seed_offset"]
+    gen = torch.Generator().manual_seed(seed)
+    fakes = non_digits(digits, len(digits), gen)  # (N, 1, H, W)
+    with torch.no_grad():
+        net.eval()
+        feats = torch.cat([net.features(x[i:i + 1000]) for x in (digits, fakes) for i in range(0, len(x), 1000)])
+    target = torch.cat([torch.ones(len(digits)), torch.zeros(len(fakes))])  # (2N,)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        head = reject_head(net.head.in_features, r["hidden"])
+    opt = torch.optim.Adam(head.parameters(), lr=r["lr"])
+    bs, step, total = r["batch_size"], 0, 0.0
+    while step < r["steps"]:  # whole passes over a fresh order; a fixed step count serves 1,797 or 60,000 images
+        order = torch.randperm(len(feats), generator=gen)
+        for i in range(0, len(feats) - bs + 1, bs):
+            loss = F.binary_cross_entropy_with_logits(head(feats[order[i:i + bs]]).squeeze(1), target[order[i:i + bs]])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total, step = total + loss.item(), step + 1
+            if step % 400 == 0:
+                log(f"reject head step {step}/{r['steps']}  loss {total / 400:.5f}")
+                total = 0.0
+            if step == r["steps"]:
+                break
+    return head
+
+
+@torch.no_grad()
+def reject_report(net: JudgeNet, test_x: torch.Tensor, seed: int, n: int = 1000) -> dict:
+    """How the reject head reads held-out images: the share of real test images read as digits
+    (p(digit) >= 0.5), and for each kind of non-digit (n fresh images made from test digits) the
+    mean confidence, mean of p(digit) * max_y p(y | x, digit)."""
+    net.eval()
+    gen = torch.Generator().manual_seed(seed)
+
+    def conf(x):
+        f = net.features(x)
+        return net.digit_prob(f) * net.head(f).softmax(dim=1).max(dim=1).values  # (N,)
+
+    real = torch.cat([net.digit_prob(net.features(test_x[i:i + 1000])) for i in range(0, len(test_x), 1000)])
+    return {"test_read_as_digit": float((real >= 0.5).double().mean()),
+            "test_confidence": float(torch.cat([conf(test_x[i:i + 1000]) for i in range(0, len(test_x), 1000)]).mean()),
+            "non_digit_confidence": {k: float(conf(make_kind(k, test_x, n, gen)).mean()) for k in KINDS},
+            "held_out": f"the test split, and {n} images of each kind made from it with seed {seed}"}
+
+
 def judge_accuracy(judge: Judge, data: Optional[str] = None, data_dir: str = "", limit: int = 0) -> dict:
     """Accuracy of a judge on the test split of its dataset (``data`` defaults to the recipe's)."""
     from ..data import load_dataset
@@ -353,10 +468,11 @@ def judge_accuracy(judge: Judge, data: Optional[str] = None, data_dir: str = "",
     test = load_dataset(data, data_dir, "test", limit)
     if tuple(test.shape) != judge.image_shape:
         raise ConfigError(f"--data: {data} images are {tuple(test.shape)}, the judge takes {judge.image_shape}")
-    _, probs = judge(test.x)
-    right = int((probs.argmax(dim=1) == test.y).sum())
-    return {"data": data, "n": len(test), "accuracy": right / max(len(test), 1)}
+    out = judge(test.x)
+    right = int((out.probs.argmax(dim=1) == test.y).sum())
+    return {"data": data, "n": len(test), "accuracy": right / max(len(test), 1),
+            "read_as_digit": float((out.digit >= 0.5).double().mean()) if len(test) else 0.0}
 
 
-__all__ = ["JUDGE_FOR_DATA", "RECIPES", "Judge", "JudgeNet", "judge_for", "load_judge", "random_shift",
+__all__ = ["JUDGE_FOR_DATA", "RECIPES", "REJECT", "Judge", "JudgeNet", "JudgeOutput", "reject_report", "judge_for", "load_judge", "random_shift",
            "judge_accuracy", "sha256_file", "train_judge"]

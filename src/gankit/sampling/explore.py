@@ -355,8 +355,8 @@ def _judge_labels(run: Run, images: torch.Tensor, judge=None) -> tuple[torch.Ten
     if tuple(images.shape[1:]) != j.image_shape:
         raise GankitError(f"--judge: {j.name} takes images of shape {j.image_shape}; {run.path} makes "
                           f"{tuple(images.shape[1:])}")
-    _, probs = j(images * 2 - 1)  # the judge reads [-1, 1]
-    conf, pred = probs.max(1)
+    out = j(images * 2 - 1)  # the judge reads [-1, 1]
+    conf, pred = (out.digit[:, None] * out.probs).max(1)  # confidence: p(digit) p(y | x, digit)
     return pred, conf
 
 
