@@ -130,8 +130,9 @@ def test_ring_run_gets_mode_stats(tmp_path, cli):
     ev = json.loads((out / "eval.json").read_text())
     assert ev["kind"] == "toy" and "judge" not in ev and ev["n"] == 1000
     m = ev["metrics"]
-    assert set(m) == {"modes_covered", "high_quality", "reverse_kl"}
-    assert m["modes_covered"]["of"] == 8 and m["modes_covered"]["floor"] == 8
+    assert set(m) == {"modes_covered", "modes_hit", "high_quality", "reverse_kl"}
+    assert m["modes_covered"]["of"] == 8 and m["modes_covered"]["floor"] == 8 and m["modes_hit"]["floor"] == 8
+    assert m["modes_hit"]["value"] >= m["modes_covered"]["value"]
     assert m["high_quality"]["floor"] > 0.98 and 0 <= m["high_quality"]["value"] <= 1
     assert len(ev["histogram"]["samples"]) == 8 and sum(ev["histogram"]["real"]) > 980
 
