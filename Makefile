@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 GANKIT := $(VENV)/bin/gankit
-# torch is pinned here (the CPU wheel); pyproject.toml accepts torch>=2.4.
+# torch is pinned here; pyproject.toml accepts torch>=2.4. pip installs the machine's default build
+# (PyPI's: CUDA on Linux x86_64, CPU on macOS and Windows) unless TORCH_INDEX names one of
+# PyTorch's wheel indexes, e.g. `make demo TORCH_INDEX=https://download.pytorch.org/whl/cpu` for
+# the CPU build on Linux. Both are read when .venv is created: remove .venv to choose again.
 TORCH  ?= torch==2.13.0
+TORCH_INDEX ?=
 
 .PHONY: demo test bench quality course venv clean
 
@@ -13,7 +17,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--index-url "$(TORCH_INDEX)" )"$(TORCH)"
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
