@@ -360,6 +360,6 @@ def test_stacked_mnist(mnist_dir):
     other = load_dataset("stacked-mnist", data_dir=str(folder), size=300, seed=1)
     assert torch.equal(again.x, ds.x) and torch.equal(again.y, ds.y)
     assert not torch.equal(other.y, ds.y)
-    assert len(load_dataset("stacked-mnist", data_dir=str(folder), split="test")) == 10000
+    assert len(load_dataset("stacked-mnist", data_dir=str(folder), split="test")) == 26000
     with pytest.raises(ConfigError, match="size"):
         load_dataset("stacked-mnist", data_dir=str(folder), size=-1)
