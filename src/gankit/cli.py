@@ -40,8 +40,7 @@ def cmd_train(args) -> int:
         flags["compile"] = True
     sets = config_mod.parse_set(args.set)
     if args.resume:
-        overrides = {k: v for k, v in {**flags, **sets}.items() if v is not None}
-        overrides.pop("out", None)
+        overrides = _resume_overrides(args, flags, sets)
         if args.dry_run:
             print(config_mod.dump(api.resolve_resume_config(args.resume, overrides)), end="")
             return 0
@@ -61,6 +60,31 @@ def cmd_train(args) -> int:
         print(f"interrupted; saved {run.path / 'checkpoints' / 'last.pt'}. Continue with: "
               f"gankit train --resume {run.path}")
     return 0
+
+
+FLAG_OF = {"data_dir": "--data-dir", "batch_size": "--batch-size", "runs_dir": "--runs-dir", "progress": "--no-progress"}
+
+
+def _resume_overrides(args, flags: dict, sets: dict) -> dict:
+    """The settings ``--resume`` changes, from --config FILE, the flags and --set (later wins).
+
+    A value equal to the run's own is no change; one that would change a setting a resumed run
+    keeps (the model, its data, the optimiser, the batch size...) is an error naming its flag.
+    """
+    from . import config as config_mod
+    from .run import resume_overrides
+    from .training.engine import RESUMABLE
+
+    if args.overwrite:
+        raise GankitError(f"--overwrite: cannot be combined with --resume (it would erase {args.resume})")
+    given = {}
+    if args.config:
+        given.update({k: (v, f"--config {args.config}") for k, v in config_mod.read_file(args.config).items()
+                      if v is not None})
+    given.update({k: (v, "--minutes" if k == "epochs" and args.epochs is None else FLAG_OF.get(k, f"--{k}"))
+                  for k, v in flags.items() if v is not None})
+    given.update({k: (v, f"--set {k}") for k, v in sets.items()})
+    return resume_overrides(args.resume, given, RESUMABLE)
 
 
 MAX_SAMPLES = {".png": 10_000, ".npz": 1_000_000}  # a 100 x 100 grid; 1e6 arrays (FID wants 50k)

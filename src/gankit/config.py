@@ -217,22 +217,22 @@ def run_dir_of(cfg: Config, where: str = "config") -> Path:
     return runs / name
 
 
-def read_file(path: str | Path) -> dict:
-    """Read a YAML or JSON config file into a plain dict (keys checked later)."""
+def read_file(path: str | Path, flag: str = "--config") -> dict:
+    """Read a YAML or JSON config file into a plain dict (keys checked later); errors name ``flag``."""
     p = Path(path)
     try:
         text = p.read_text()
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"--config: cannot read {p}: {getattr(e, 'strerror', None) or e}") from None
+        raise ConfigError(f"{flag}: cannot read {p}: {getattr(e, 'strerror', None) or e}") from None
     try:
         data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, ValueError, RecursionError) as e:  # ValueError: JSON, ints of > 4300 digits
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConfigError(f"--config: {p} is not valid YAML/JSON: {first}") from None
+        raise ConfigError(f"{flag}: {p} is not valid YAML/JSON: {first}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"--config: {p} must hold a mapping of key: value")
+        raise ConfigError(f"{flag}: {p} must hold a mapping of key: value")
     return data
 
 
@@ -247,6 +247,24 @@ def parse_set(items: list[str]) -> dict:
     return out
 
 
+def _unknown(key: Any, names, where: str) -> ConfigError:
+    return ConfigError(f"{where}: unknown key {key!r}; valid keys: {', '.join(sorted(names))}")
+
+
+def coerce(key: Any, value: Any, where: str = "config") -> Any:
+    """One setting converted to its field's type (strings from the CLI parsed), unvalidated;
+    an unknown key is a ConfigError naming ``where``."""
+    names = set(field_names())
+    if key not in names:
+        raise _unknown(key, names, where)
+    return _coerce(key, value, where)
+
+
+def show(value: Any) -> str:
+    """A setting's value as error lines show it: repr, cut to 60 characters."""
+    return _show(value)
+
+
 def resolve(*layers: Mapping[str, Any], where: str = "config") -> Config:
     """Merge override layers over the defaults (and the chosen model's defaults), then validate."""
     merged: dict = {}
@@ -257,7 +275,7 @@ def resolve(*layers: Mapping[str, Any], where: str = "config") -> Config:
     names = set(field_names())
     unknown = sorted((k for k in merged if k not in names), key=str)  # YAML keys may be ints, None, ...
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(names))}")
+        raise _unknown(unknown[0], names, where)
     model = _coerce("model", merged.get("model", Config.model), where)
     from .registry import MODELS
 

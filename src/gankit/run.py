@@ -13,7 +13,7 @@ import torch
 
 from . import config as config_mod
 from .config import Config
-from .errors import GankitError, RunDirError
+from .errors import ConfigError, GankitError, RunDirError
 from .models import Family
 from .models.blocks import sample_z
 from .registry import MODELS
@@ -133,3 +133,80 @@ def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = No
         raise RunDirError(f"{used}: weights do not match the config ({str(e).splitlines()[0]})") from None
     nets.to(device).eval()
     return Run(run, nets, cfg, family, shape, num_classes, state)
+
+
+# ---- resuming: what a run was trained with, and what a resume may change ------------------------
+WHERE_KEYS = ("out", "name", "runs_dir")  # where the run lives: a resume stays in its folder
+
+
+def trained_config(run_dir: str | Path) -> tuple[Config, Path]:
+    """The settings ``run_dir`` was trained with and the file they come from: its newest good
+    checkpoint (damaged ones are skipped quietly here; the resume itself reports them), or
+    config.yaml when the run stopped before its first checkpoint."""
+    run = Path(run_dir)
+    if not (run / "config.yaml").is_file():
+        raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml)")
+    if not checkpoint.candidates(run / "checkpoints"):
+        path = run / "config.yaml"
+        return config_mod.resolve(config_mod.read_file(path, "--resume"), where=f"--resume: {path}"), path
+    state, used = checkpoint.load_latest_good(run / "checkpoints", warn=lambda message: None)
+    try:
+        return config_mod.resolve(state["config"], where=str(used)), used
+    except (KeyError, TypeError, AttributeError):
+        raise RunDirError(f"{used}: not a gankit checkpoint (no config inside)") from None
+
+
+def check_config_file(run_dir: str | Path, trained: Config, source: Path, resumable) -> None:
+    """config.yaml beside the checkpoints must agree with them on every setting a resume cannot
+    change: an edit there would otherwise be silently ignored (the checkpoint's settings win)."""
+    path = Path(run_dir) / "config.yaml"
+    where = f"--resume: {path}"
+    on_disk = config_mod.resolve(config_mod.read_file(path, "--resume"), where=where)
+    for key in config_mod.field_names():
+        if key in resumable or key == "out":  # out: the folder may have moved
+            continue
+        now, then = getattr(on_disk, key), getattr(trained, key)
+        if now != then:
+            raise ConfigError(f"{where}: {key}={config_mod.show(now)} but the run was trained with "
+                              f"{key}={config_mod.show(then)} ({source.name}); a resumed run keeps its settings: "
+                              f"undo the edit, or start a new run with --config {path} --out NEW")
+
+
+def resume_overrides(run_dir: str | Path, given: dict, resumable) -> dict:
+    """The settings that change when ``run_dir`` is resumed with ``given``, ``{key: (value, flag)}``
+    (``flag`` names where the value came from, e.g. ``--batch-size`` or ``--set lr_g``).
+
+    A value equal to the run's own is no change. Anything outside ``resumable`` that would change,
+    or a folder other than the run's (``out``, ``name``, ``runs_dir``), is a ConfigError naming the
+    flag; so is a config.yaml edited away from the checkpoints'. Returns ``{key: new value}``.
+    """
+    run = Path(run_dir)
+    trained, source = trained_config(run)
+    if source.name != "config.yaml":
+        check_config_file(run, trained, source, resumable)
+    where = {k: given[k] for k in WHERE_KEYS if k in given}
+    if where:
+        values = {k: config_mod.coerce(k, v, flag) for k, (v, flag) in where.items()}
+        flag = where.get("out", where.get("name", where.get("runs_dir")))[1]
+        placed = Config(out=values.get("out", ""), name=values.get("name", trained.name),
+                        runs_dir=values.get("runs_dir", trained.runs_dir), model=trained.model, data=trained.data)
+        folder = config_mod.run_dir_of(placed, flag)
+        try:
+            same = folder.expanduser().resolve() == run.expanduser().resolve()
+        except (OSError, ValueError, RuntimeError):
+            same = False
+        if not same:
+            raise ConfigError(f"{flag}: a resumed run stays in its folder {run}; {folder} is another one")
+    changed = {}
+    for key, (value, flag) in given.items():
+        if key in WHERE_KEYS:
+            continue
+        new, old = config_mod.coerce(key, value, flag), getattr(trained, key)
+        if new == old:
+            continue
+        if key not in resumable:
+            raise ConfigError(f"{flag}: {key}={config_mod.show(new)} cannot change in a resumed run ({run} was "
+                              f"trained with {key}={config_mod.show(old)}; a resume may change "
+                              f"{', '.join(sorted(resumable))})")
+        changed[key] = new
+    return changed
