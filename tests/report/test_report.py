@@ -14,6 +14,7 @@ is known to be able to fail. Finally the real report.html is screenshotted.
 import html
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -29,6 +30,8 @@ from gankit.sampling import explore as X
 
 BASE = {"data": "digits", "epochs": 1, "limit": 128, "width": 16, "progress": False}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Under CI (.ci/run sets CI=true) the browser test is required: without chromium it fails, not skips.
+IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
 # eval.json as ``gankit evaluate`` writes it (format gankit-eval/1), trimmed to a few metrics
 EVAL = {
     "format": "gankit-eval/1", "kind": "images", "data": "digits", "n": 200, "seed": 0,
@@ -173,8 +176,10 @@ def _check_page(page, user_data):
     return result["images"], result["errors"], console
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs Debian's chromium package)")
+@pytest.mark.skipif(CHROMIUM is None and not IN_CI,
+                    reason="chromium is not installed (CI installs Debian's chromium package, and needs it)")
 def test_a_real_browser_loads_every_image_without_errors(run_dir, tmp_path):
+    assert CHROMIUM is not None, "CI is set but chromium is not installed (.ci/run installs Debian's chromium)"
     # The check catches a broken page: a missing image, a thrown error, a console.error.
     bad = tmp_path / "bad" / "report.html"
     bad.parent.mkdir()
