@@ -87,6 +87,8 @@ def _resume_overrides(args, flags: dict, sets: dict) -> dict:
     return resume_overrides(args.resume, given, RESUMABLE)
 
 
+CHECKPOINT_HELP = ("last (default: the newest good checkpoint), best (the best quality check of training) "
+                   "or epoch-N (a kept epoch)")
 MAX_SAMPLES = {".png": 10_000, ".npz": 1_000_000}  # a 100 x 100 grid; 1e6 arrays (FID wants 50k)
 
 
@@ -101,7 +103,7 @@ def cmd_sample(args) -> int:
         raise GankitError(f"-n: must be in 1..{most} for a {out.suffix} file, got {args.n}")
     if not 0 <= args.seed <= 2**31 - 1:
         raise GankitError(f"--seed: must be in 0..2147483647, got {args.seed}")
-    run = api.load(args.run)
+    run = api.load(args.run, checkpoint=args.checkpoint)
     labels = None
     if args.label is not None:
         if not run.family.conditional:
@@ -127,8 +129,9 @@ def cmd_data_download(args) -> int:
 def cmd_explore(args) -> int:
     from . import api
 
-    options = {k: v for k, v in vars(args).items() if k not in ("command", "fn", "run", "what") and v is not None}
-    result = api.explore(args.run, args.what, **options)
+    options = {k: v for k, v in vars(args).items()
+               if k not in ("command", "fn", "run", "what", "checkpoint") and v is not None}
+    result = api.explore(api.load(args.run, checkpoint=args.checkpoint), args.what, **options)
     for path in result.paths:
         print(f"wrote {path}")
     return 0
@@ -159,7 +162,10 @@ def cmd_evaluate(args) -> int:
         raise GankitError("evaluate: give a run directory or --samples FILE.npz --data NAME")
     if args.run is not None and args.data:
         raise GankitError("--data: only with --samples (a run knows its dataset)")
-    result = api.evaluate(args.run, samples=args.samples, data=args.data, n=args.n, seed=args.seed,
+    run = api.load(args.run, checkpoint=args.checkpoint) if args.run is not None else None
+    if args.checkpoint and run is None:
+        raise GankitError("--checkpoint: only with a run directory, not --samples")
+    result = api.evaluate(run, samples=args.samples, data=args.data, n=args.n, seed=args.seed,
                           out=args.out, judge=args.judge, data_dir=args.data_dir, limit=args.limit)
     print(format_table(result))
     if "path" in result:
@@ -182,7 +188,8 @@ def cmd_judge_check(args) -> int:
     print(f"  recorded test accuracy {j.meta.get('test_accuracy')}")
     if args.limit >= 0:
         acc = judge_accuracy(j, args.data, data_dir=args.data_dir or "", limit=args.limit)
-        print(f"  measured test accuracy {acc['accuracy']:.4f} on {acc['n']} {acc['data']} test images")
+        print(f"  measured test accuracy {acc['accuracy']:.4f} on {acc['n']} {acc['data']} test images, "
+              f"{acc['read_as_digit']:.4f} of them read as digits")
     return 0
 
 
@@ -206,6 +213,7 @@ def cmd_theory_optimal_d(args) -> int:
 def _add_explore_parser(sub) -> None:
     e = sub.add_parser("explore", help="latent-space figures of a run, written to RUN/explore/")
     e.add_argument("run", metavar="RUN", help="run directory")
+    e.add_argument("--checkpoint", metavar="WHICH", help=CHECKPOINT_HELP)
     what = e.add_subparsers(dest="what", required=True, parser_class=_Parser, metavar="WHAT")
 
     def cmd(name: str, help: str):
@@ -295,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="draw samples from a trained run")
     s.add_argument("run", help="run directory")
+    s.add_argument("--checkpoint", metavar="WHICH", help=CHECKPOINT_HELP)
     s.add_argument("-n", type=int, default=64, help="number of samples")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--label", type=int, help="class for conditional models (default: cycle through)")
@@ -323,11 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="metrics of a run (or of samples) beside their real-vs-real floors")
     ev.add_argument("run", nargs="?", help="run directory (writes RUN/eval.json)")
+    ev.add_argument("--checkpoint", metavar="WHICH", help=CHECKPOINT_HELP)
     ev.add_argument("--samples", metavar="FILE.npz", help="evaluate these samples instead (gankit sample --out FILE.npz)")
     ev.add_argument("--data", help="with --samples: the dataset they imitate (mnist, digits, stacked-mnist, ring, ...)")
     ev.add_argument("--data-dir", help="folder with the real data (default: the run's)")
     ev.add_argument("--limit", type=int, help="the training set is its first N images (default: the run's; all)")
-    ev.add_argument("-n", type=int, default=10000, help="samples, and train and test images for the floors (default 10000)")
+    ev.add_argument("-n", type=int, help="samples, and train and test images for the floors "
+                    "(default 10000; 26000 for stacked-mnist, the papers' count)")
     ev.add_argument("--seed", type=int, default=0, help="seeds the samples and the KID subsets")
     ev.add_argument("--judge", help="judge name or FILE.json (default: the dataset's shipped judge)")
     ev.add_argument("--out", help="FILE.json to write (default RUN/eval.json; --samples: none)")
@@ -342,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     jt.add_argument("--epochs", type=int, help="override the recipe's epochs")
     jt.set_defaults(fn=cmd_judge_train)
     jc = jsub.add_parser("check", help="verify a judge's SHA-256 and measure its test accuracy")
-    jc.add_argument("judge", nargs="?", default="mnist-judge-v1", help="judge name or FILE.json (default mnist-judge-v1)")
+    jc.add_argument("judge", nargs="?", default="mnist-judge-v2", help="judge name or FILE.json (default mnist-judge-v2)")
     jc.add_argument("--data", help="dataset to test on (default the judge's)")
     jc.add_argument("--data-dir", help="folder with the dataset files")
     jc.add_argument("--limit", type=int, default=0, help="first N test images (0 = all; -1 = verify only)")

@@ -62,11 +62,14 @@ class Config:
     # --- budget ----------------------------------------------------------------------------
     epochs: int = 5  # total epochs of the run (resume continues up to this)
     minutes: float = 0.0  # wall-clock budget; 0 = none
+    lr_decay: str = "none"  # none | linear | cosine: both learning rates fall to 0 over the run's epochs
     # --- output ----------------------------------------------------------------------------
     log_every: int = 20  # steps between log.jsonl lines
     checkpoint_every: int = 15  # epochs between kept checkpoints (last.pt is written every epoch)
     checkpoint_steps: int = 0  # also refresh last.pt every N steps (0 = only at epoch ends)
     grid_size: int = 64  # images in the fixed-seed grid
+    eval_every: int = 0  # steps between quality checks in log.jsonl (FID by the judge, or mode stats); 0: every epoch; -1: never
+    eval_n: int = 2000  # samples per quality check; the best check's state is checkpoints/best.pt
     report: bool = True  # write report.html at the end of training
     tensorboard: bool = False  # also write TensorBoard scalars and images
     progress: bool = True  # progress bar with ETA on stderr
@@ -80,8 +83,9 @@ CHOICES = {
     "precision": ("auto", "fp32", "bf16", "fp16"),
     "z_dist": ("normal", "uniform"),
     "optimizer": ("adam", "rmsprop"),
+    "lr_decay": ("none", "linear", "cosine"),
 }
-POSITIVE = ("batch_size", "z_dim", "width", "n_critic", "log_every", "checkpoint_every", "grid_size", "pack")
+POSITIVE = ("batch_size", "z_dim", "width", "n_critic", "log_every", "checkpoint_every", "grid_size", "pack", "eval_n")
 NON_NEGATIVE = ("epochs", "minutes", "limit", "gp_lambda", "r1_gamma", "clip", "checkpoint_steps", "beta_kl")
 
 
@@ -176,6 +180,10 @@ def validate(cfg: Config, where: str = "config") -> Config:
         raise ConfigError(f"{where}: dropout must be in [0, 1), got {cfg.dropout}")
     if cfg.epochs == 0 and cfg.minutes == 0:
         raise ConfigError(f"{where}: give a budget: --epochs N or --minutes M")
+    if cfg.lr_decay != "none" and cfg.epochs == 0:
+        raise ConfigError(f"{where}: lr_decay={cfg.lr_decay} falls over the run's epochs: give --epochs N")
+    if cfg.eval_every < -1:
+        raise ConfigError(f"{where}: eval_every must be -1 (never), 0 (every epoch) or a step count, got {cfg.eval_every}")
     for key, hint in typing.get_type_hints(Config).items():  # beyond int32 only ends in an overflow in torch
         value = getattr(cfg, key)
         if hint in (int, list) and any(abs(v) > 2**31 - 1 for v in (value if hint is list else [value])):

@@ -17,7 +17,7 @@ from .errors import ConfigError, GankitError, RunDirError
 from .models import Family
 from .models.blocks import sample_z
 from .registry import MODELS
-from .training import checkpoint
+from .training import checkpoint as checkpoints
 
 
 def _truncated_normal(n: int, d: int, bound: float, g: torch.Generator) -> torch.Tensor:
@@ -84,6 +84,45 @@ class Run:
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r}, model={self.config.model}, data={self.config.data})"
 
+    def _repr_html_(self) -> str:
+        """What a notebook shows when a Run ends a cell: the newest sample grid, inline, and the
+        headline figures: eval.json's beside their floors, else the last quality check of training."""
+        import base64
+        import html
+        import json
+
+        grids = sorted((self.path / "samples").glob("epoch-*.png"))
+        final = self.path / "samples" / "final.png"
+        grid = final if final.is_file() else (grids[-1] if grids else None)
+        parts = [f"<b>{html.escape(str(self.path))}</b>: {html.escape(self.config.model)} on "
+                 f"{html.escape(self.config.data)}"]
+        if self.state:
+            parts[0] += f", step {self.state.get('step')}, epoch {self.state.get('epoch')}"
+        rows = []
+        try:
+            ev = json.loads((self.path / "eval.json").read_text())
+            for k in ("fid", "classifier_score", "read_as_digit", "classes_covered", "modes_covered", "high_quality"):
+                m = ev["metrics"].get(k)
+                if m and m.get("value") is not None:
+                    of = f"/{m['of']}" if "of" in m else ""
+                    rows.append((k.replace("_", " "), f"{_short(m['value'])}{of}", f"{_short(m['floor'])}{of}"))
+            head = ("eval.json", f"n={ev.get('n')}", "floor")
+        except (OSError, ValueError, KeyError, TypeError):
+            checks = [r for r in self.log if "fid" in r or "modes_covered" in r]
+            if checks:
+                last = checks[-1]
+                rows = [(k.replace("_", " "), _short(last[k]), "") for k in
+                        ("fid", "classifier_score", "classes_covered", "modes_covered", "high_quality") if k in last]
+            head = ("training check", f"step {checks[-1]['step']}" if checks else "", "")
+        if rows:
+            cells = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in rows)
+            parts.append("<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + f"</tr>{cells}</table>")
+        if grid is not None:
+            data = base64.b64encode(grid.read_bytes()).decode()
+            parts.append(f'<img src="data:image/png;base64,{data}" alt="{html.escape(grid.name)}" '
+                         f'style="image-rendering: pixelated; max-width: 360px">')
+        return "<div>" + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
+
     def sample(self, n: int = 64, seed: int = 0, labels=None, truncation: float | None = None,
                z: torch.Tensor | None = None) -> dict:
         """n samples: {"images": (n, C, H, W) in [0, 1], "labels": ..., "z": ...}."""
@@ -102,16 +141,42 @@ class Run:
         return read_log(self.path / "log.jsonl")
 
 
-def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = None) -> Run:
-    """Load a run directory for sampling, exploring and evaluating."""
+def _short(v) -> str:
+    return str(v) if isinstance(v, int) else f"{v:.4g}"
+
+
+def checkpoint_file(run: Path, which: str) -> str | None:
+    """``--checkpoint`` -> a file name in RUN/checkpoints: ``last`` (None: the newest good one,
+    last.pt or, if it is damaged, the newest kept epoch), ``best`` (best.pt, the best quality
+    check of training) or ``epoch-N`` (a kept epoch-NNNN.pt)."""
+    ckpts = run / "checkpoints"
+    have = sorted(p.stem for p in ckpts.glob("*.pt")) if ckpts.is_dir() else []
+    if which in (None, "", "last"):
+        return None
+    name = {"best": "best.pt"}.get(which)
+    if name is None and which.startswith("epoch-") and which[6:].isdigit():
+        name = f"epoch-{int(which[6:]):04d}.pt"
+    if name is None:
+        raise ConfigError(f"--checkpoint: {which!r}; valid: last, best, epoch-N")
+    if not (ckpts / name).is_file():
+        raise RunDirError(f"--checkpoint {which}: {ckpts / name} does not exist; {run} has "
+                          f"{', '.join(have) or 'no checkpoints'}")
+    return name
+
+
+def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = None,
+         checkpoint: str | None = None) -> Run:
+    """Load a run directory for sampling, exploring and evaluating: from its newest good checkpoint,
+    or ``checkpoint`` (``last``, ``best``, ``epoch-N``: see ``checkpoint_file``)."""
     run = Path(path)
     if not run.is_dir() or not (run / "config.yaml").is_file():
         raise RunDirError(f"{run}: not a gankit run directory (no config.yaml)")
+    checkpoint_name = checkpoint_name or checkpoint_file(run, checkpoint)
     if checkpoint_name:
         used = run / "checkpoints" / checkpoint_name
-        state = checkpoint.load(used)
+        state = checkpoints.load(used)
     else:
-        state, used = checkpoint.load_latest_good(run / "checkpoints")
+        state, used = checkpoints.load_latest_good(run / "checkpoints")
     try:
         cfg = config_mod.resolve(state["config"], where=str(used))
     except GankitError as e:
@@ -146,10 +211,10 @@ def trained_config(run_dir: str | Path) -> tuple[Config, Path]:
     run = Path(run_dir)
     if not (run / "config.yaml").is_file():
         raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml)")
-    if not checkpoint.candidates(run / "checkpoints"):
+    if not checkpoints.candidates(run / "checkpoints"):
         path = run / "config.yaml"
         return config_mod.resolve(config_mod.read_file(path, "--resume"), where=f"--resume: {path}"), path
-    state, used = checkpoint.load_latest_good(run / "checkpoints", warn=lambda message: None)
+    state, used = checkpoints.load_latest_good(run / "checkpoints", warn=lambda message: None)
     try:
         return config_mod.resolve(state["config"], where=str(used)), used
     except (KeyError, TypeError, AttributeError):

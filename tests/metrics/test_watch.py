@@ -13,7 +13,8 @@ def test_real_digits_sit_near_zero_and_noise_collapses():
     noise = watch(torch.rand(200, 1, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1)
     assert real["of"] == 10 and real["classes_covered"] == 10 and not collapsed(real)
     assert real["fid"] < 0.1 * noise["fid"]
-    assert noise["classes_covered"] == 0 and noise["classifier_score"] < 1.1 and collapsed(noise)
+    assert noise["classes_covered"] == 0 and noise["classifier_score"] < 1.1
+    assert not collapsed(noise)  # no digits at all is not collapse: every run starts there
     one_class = watch(test.x[test.y == 3][:1].repeat(200, 1, 1, 1))  # every sample the same 3
     assert one_class["classes_covered"] == 1 and collapsed(one_class)
 

@@ -11,7 +11,8 @@ than at ``gankit evaluate``'s 10,000 (its floor too), so compare them only with 
 
 Toy mixtures get their mode statistics instead (``toy.py``): modes covered, high-quality share.
 
-``collapsed(figures)`` says when fewer than half the classes hold their share: mode collapse.
+``collapsed(figures)`` says when some but fewer than half of the classes hold their share: mode
+collapse (none at all is a generator that draws no digits yet, early in every run).
 """
 from __future__ import annotations
 
@@ -74,9 +75,9 @@ class Watch:
 
 
 def collapsed(figures: dict) -> bool:
-    """Fewer than half the classes (or modes) hold their share of the samples."""
+    """Some, but fewer than half, of the classes (or modes) hold their share of the samples."""
     covered = figures.get("classes_covered", figures.get("modes_covered"))
-    return covered is not None and covered < figures["of"] / 2
+    return covered is not None and 0 < covered < figures["of"] / 2
 
 
 __all__ = ["Watch", "collapsed"]

@@ -344,6 +344,11 @@ def _summary(cfg: dict, log: list[dict], ev: dict | None) -> str:
     for k in LOG_KEYS:
         if k in last:
             rows.append((f"last {k}", last[k]))
+    checks = [r for r in log if "fid" in r]  # the quality checks of training (FID at eval_n samples)
+    if checks:
+        best = min(checks, key=lambda r: r["fid"])
+        rows += [("last training FID", f"{checks[-1]['fid']:.2f} (step {checks[-1]['step']})"),
+                 ("best training FID", f"{best['fid']:.2f} (step {best['step']}, checkpoints/best.pt)")]
     return _table([r for r in rows if r[1] is not None], ("", "value"))
 
 

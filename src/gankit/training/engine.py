@@ -56,6 +56,31 @@ def resolve_precision(precision: str, device: torch.device, data: Dataset) -> st
     return "bf16" if data.is_image and cpu_has_fast_bf16() else "fp32"
 
 
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ZMQ shell), where stderr is no terminal."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def progress_html(epoch: int, of: str, batch: int, steps: int, losses: str, eta: str) -> str:
+    """The notebook's progress bar: an HTML <progress> element and the terminal line's words."""
+    import html
+
+    return (f'<progress value="{batch}" max="{steps}" style="width: 240px"></progress> '
+            f"<code>epoch {epoch}{html.escape(of)} {batch}/{steps} {html.escape(losses)} ETA {eta}</code>")
+
+
+def show_html(markup: str, handle=None):
+    """Show ``markup`` in the notebook, replacing what ``handle`` showed; returns the handle."""
+    from IPython.display import HTML, display
+
+    if handle is None:
+        return display(HTML(markup), display_id=True)
+    handle.update(HTML(markup))
+    return handle
+
+
 class Trainer:
     def __init__(self, cfg: Config, resume_state: dict | None = None):
         self.cfg = cfg
@@ -102,6 +127,9 @@ class Trainer:
         self.step = self.epoch = self.batch = 0
         self.elapsed = 0.0
         self._ema_stats_step: int | None = None  # the step at which G_ema's BN statistics were measured
+        self.best: dict | None = None  # the best quality check so far, the one checkpoints/best.pt holds
+        self._watch = None  # what quality is measured against (metrics.watch.Watch), built on first use
+        self._collapse_warned = False
         self._acc: dict = {}
         self._stop: str | None = None
         self.interrupted = False
@@ -224,6 +252,7 @@ class Trainer:
             "opts": {k: o.state_dict() for k, o in self.opts.items()},
             "scaler": self.scaler.state_dict(),
             "step": self.step, "epoch": self.epoch, "batch": self.batch, "elapsed": self.elapsed,
+            "best": self.best,
             "rng": rng,
             "config": self.cfg.to_dict(),
             "data_shape": list(self.data.shape), "num_classes": self.data.num_classes,
@@ -237,6 +266,7 @@ class Trainer:
             self.scaler.load_state_dict(state["scaler"])
             self.step, self.epoch, self.batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
             self.elapsed = float(state["elapsed"])
+            self.best = state.get("best")  # absent in checkpoints older than the quality checks
             self.noise_gen.set_state(state["rng"]["noise"].to(self.noise_gen.get_state().device))
             # per-rank streams (dropout), one row per rank; restored when the world size is unchanged
             per_rank = state["rng"]["torch"]
@@ -290,13 +320,16 @@ class Trainer:
                     idx = perm[self.batch * B:(self.batch + 1) * B][r::w]
                     x = self.data.x[idx]
                     y = None if self.data.y is None else self.data.y[idx]
+                    if cfg.lr_decay != "none":
+                        self._set_lr()
                     out = self.step_fn(self, x, y)
                     self._accumulate(out)
                     self.batch += 1
                     self.step += 1
                     self._n_log += B
-                    if self.step % cfg.log_every == 0:
-                        self._log(t0)
+                    quality = self._check_quality(t0) if self._quality_due() else None
+                    if self.step % cfg.log_every == 0 or quality:
+                        self._log(t0, quality)
                     if cfg.checkpoint_steps and self.step % cfg.checkpoint_steps == 0:
                         self._checkpoint(t0)
                     if main and cfg.progress:
@@ -312,8 +345,11 @@ class Trainer:
         finally:
             if prev_handler is not None:
                 signal.signal(signal.SIGINT, prev_handler)
-        if self._acc:
-            self._log(t0)
+        quality = None
+        if cfg.eval_every != -1 and getattr(self, "last_quality", {}).get("step") != self.step and self.step:
+            quality = self._check_quality(t0)  # the run's last state is checked too (a --minutes run stops anywhere)
+        if self._acc or quality:
+            self._log(t0, quality)
         self._checkpoint(t0)
         if main:
             self._finish()
@@ -336,6 +372,69 @@ class Trainer:
         if keep:  # the kept copy first: a crash between the two writes then redoes both on resume
             self.save(f"epoch-{self.epoch:04d}.pt")
         self.save("last.pt")
+
+    def _set_lr(self) -> None:
+        """lr_decay: both learning rates fall from their settings to 0 over the run's epochs,
+        linearly or on a half cosine; the factor depends on the step alone, so resume is exact."""
+        total = self.cfg.epochs * self.steps_per_epoch
+        frac = min(self.step / max(total, 1), 1.0)
+        factor = 1.0 - frac if self.cfg.lr_decay == "linear" else 0.5 * (1.0 + math.cos(math.pi * frac))
+        for name, opt in self.opts.items():
+            base = self.cfg.lr_d if name == "D" else self.cfg.lr_g
+            for group in opt.param_groups:
+                group["lr"] = base * factor
+
+    def _quality_due(self) -> bool:
+        """eval_every steps, or (eval_every 0) the last step of every epoch."""
+        every = self.cfg.eval_every
+        if every == 0:
+            return self.batch == self.steps_per_epoch
+        return every > 0 and self.step % every == 0
+
+    def _check_quality(self, t0: float) -> dict | None:
+        """The quality check (``metrics.watch``): eval_n samples of the fixed seed judged on rank 0,
+        checkpoints/best.pt when the check beats the best so far, and one warning when the classes
+        collapse. Returns the figures for this step's log.jsonl line (rank 0; None elsewhere, or
+        for data with neither a judge nor a mixture). Its own RNG streams: training's stay untouched."""
+        from ..metrics.watch import collapsed
+        from ..run import generate
+
+        better, row = False, None
+        if self.dist.is_main:
+            if self._watch is None:
+                self._watch = self._make_watch()
+            if self._watch:
+                t = time.perf_counter()
+                self.refresh_ema_stats()
+                g = torch.Generator().manual_seed(self.cfg.seed + FIXED_SEED_OFFSET + 1)
+                x = generate(self.family, self.nets, self.cfg, self._watch.n, g, self.device,
+                             self.data.num_classes)["images"]
+                got = self._watch(x * 2 - 1 if x.dim() == 4 else x)
+                row = {**got, "eval_seconds": round(time.perf_counter() - t, 3)}
+                self.last_quality = {"step": self.step, **row}
+                # lower is better: FID, or minus (modes covered + high-quality share) on a toy mixture
+                score = got["fid"] if "fid" in got else -(got["modes_covered"] + got["high_quality"])
+                better = self.best is None or score < self.best["score"]
+                if better:
+                    self.best = {"score": score, "step": self.step, **got}
+                if collapsed(got) and not self._collapse_warned:
+                    what = "classes" if "classes_covered" in got else "modes"
+                    print(f"\ngankit: step {self.step}: mode collapse: only {got.get('classes_covered', got.get('modes_covered'))} "
+                          f"of {got['of']} {what} hold a tenth of their share of the samples", file=sys.stderr, flush=True)
+                    self._collapse_warned = True
+        if self.dist.enabled:  # every rank writes best.pt together (the save is collective); rank 0 holds self.best
+            better = distributed.any_rank(better, self.device)
+        if better:
+            self.elapsed = self.elapsed_now(t0)
+            self.save("best.pt")
+        return row if self.dist.is_main and self._watch else None
+
+    def _make_watch(self):
+        """The Watch for this run's data, or False when it has neither a judge nor a mixture."""
+        from ..metrics.watch import Watch
+
+        mixture = (self.data.extra or {}).get("mixture") if isinstance(self.data.extra, dict) else None
+        return Watch.for_data(self.cfg.data, self.cfg.data_dir, mixture=mixture, n=self.cfg.eval_n) or False
 
     def _end_epoch(self, t0: float) -> None:
         self._checkpoint(t0, keep=self.epoch % self.cfg.checkpoint_every == 0)
@@ -409,14 +508,17 @@ class Trainer:
                 f"step {self.step}: {what} (non-finite); {kept}. Flags that usually help: "
                 f"--precision fp32, lower --set lr_d=/lr_g=, --set r1_gamma=10, --set spectral_norm=true")
 
-    def _log(self, t0: float) -> None:
+    def _log(self, t0: float, quality: dict | None = None) -> None:
+        """One log.jsonl line: the mean losses since the last line, and this step's quality check."""
         self._check_finite()
         now = time.perf_counter()
         row = {"step": self.step, "epoch": round(self.epoch + self.batch / self.steps_per_epoch, 4)}
         for k, (s, n) in self._acc.items():
             row[k] = round(float(s) / n, 6)
-        row["lr_g"] = self.cfg.lr_g
-        row["lr_d"] = self.cfg.lr_d
+        row.update(quality or {})
+        lrs = {name: opt.param_groups[0]["lr"] for name, opt in self.opts.items()}
+        row["lr_g"] = next((lr for name, lr in lrs.items() if name != "D"), self.cfg.lr_g)  # G, or an autoencoder's
+        row["lr_d"] = lrs.get("D", self.cfg.lr_d)
         row["img_per_s"] = round(self._n_log / max(now - self._t_log, 1e-9), 1)
         row["time"] = round(self.elapsed_now(t0), 2)
         self.last_row = row
@@ -444,7 +546,10 @@ class Trainer:
         os.replace(tmp, path)
 
     def _progress(self, t0: float) -> None:
-        if not sys.stderr.isatty():
+        """The progress bar: a line redrawn on a terminal's stderr, an HTML bar in a Jupyter
+        notebook (updated at most 4 times a second), nothing when stderr is a file or a pipe."""
+        notebook = in_notebook()
+        if not notebook and not sys.stderr.isatty():
             return
         cfg, spe = self.cfg, self.steps_per_epoch
         done = self.epoch * spe + self.batch
@@ -452,12 +557,19 @@ class Trainer:
         total = cfg.epochs * spe if cfg.epochs else None
         eta_steps = (total - done) * (el / max(done, 1)) if total else math.inf
         eta = min(eta_steps, cfg.minutes * 60 - el if cfg.minutes else math.inf)
-        frac = self.batch / spe
-        bar = "#" * int(frac * 20) + "." * (20 - int(frac * 20))
         row = getattr(self, "last_row", {})
         losses = " ".join(f"{k} {row[k]:.3f}" for k in ("d_loss", "g_loss") if k in row)
         eps = f"/{cfg.epochs}" if cfg.epochs else ""
         eta_s = "?" if math.isinf(eta) else time.strftime("%H:%M:%S", time.gmtime(max(eta, 0)))
+        if notebook:
+            now = time.perf_counter()
+            if now - getattr(self, "_t_html", -math.inf) >= 0.25 or self.batch == spe:
+                self._t_html = now
+                self._html_bar = show_html(progress_html(self.epoch + 1, eps, self.batch, spe, losses, eta_s),
+                                           getattr(self, "_html_bar", None))
+            return
+        frac = self.batch / spe
+        bar = "#" * int(frac * 20) + "." * (20 - int(frac * 20))
         sys.stderr.write(f"\repoch {self.epoch + 1}{eps} [{bar}] {self.batch}/{spe} {losses} ETA {eta_s}   ")
         sys.stderr.flush()
 
@@ -467,6 +579,10 @@ class Trainer:
                  if k in row]
         if "img_per_s" in row:
             parts.append(f"{row['img_per_s']:.0f} img/s")
+        q = getattr(self, "last_quality", None)
+        if q and q["step"] == self.step:
+            parts += [f"FID {q['fid']:.2f}"] if "fid" in q else [f"modes {q['modes_covered']}/{q['of']}",
+                                                                  f"high quality {q['high_quality']:.2f}"]
         eps = f"/{self.cfg.epochs}" if self.cfg.epochs else ""
         print(f"epoch {self.epoch}{eps}  step {self.step}  " + "  ".join(parts), file=sys.stderr, flush=True)
 
@@ -507,7 +623,7 @@ def prepare_run_dir(cfg: Config, overwrite: bool = False) -> Config:
 
 
 RESUMABLE = {"epochs", "minutes", "device", "precision", "progress", "log_every", "checkpoint_steps", "report",
-             "checkpoint_every", "tensorboard", "compile"}  # the settings a resumed run may change
+             "checkpoint_every", "tensorboard", "compile", "eval_every", "eval_n"}  # the settings a resumed run may change
 
 
 def resume_config(run_dir: str | Path, overrides: dict) -> tuple[Config, dict | None]:
