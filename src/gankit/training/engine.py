@@ -346,8 +346,8 @@ class Trainer:
             if prev_handler is not None:
                 signal.signal(signal.SIGINT, prev_handler)
         quality = None
-        if cfg.eval_every != -1 and getattr(self, "last_quality", {}).get("step") != self.step and self.step:
-            quality = self._check_quality(t0)  # the run's last state is checked too (a --minutes run stops anywhere)
+        if self._acc and cfg.eval_every != -1 and not self.interrupted:
+            quality = self._check_quality(t0)  # the last, unlogged steps of a --minutes run: their state is checked too
         if self._acc or quality:
             self._log(t0, quality)
         self._checkpoint(t0)
