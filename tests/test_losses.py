@@ -42,3 +42,45 @@ def test_wasserstein_hinge_lsgan():
     assert LOSSES.get("wasserstein").d(real, fake, 1.0).item() == -2.5
     assert LOSSES.get("hinge").d(real, fake, 1.0).item() == (0 + 0) / 2 + (0 + 1) / 2
     assert LOSSES.get("lsgan").g(fake).item() == 0.5 * (4 + 1) / 2
+
+
+def test_hinge_lsgan_wasserstein_formulas_and_gradients():
+    """Each remaining formula against its definition, on logits on both sides of every hinge and
+    target, and the gradient each side of the game receives."""
+    real = torch.tensor([2.0, 0.5, -0.5, 1.0])  # hinge: 1 - r > 0 for 0.5 and -0.5 only
+    fake = torch.tensor([-2.0, -0.25, 0.75, -1.0])  # hinge: 1 + f > 0 for -0.25 and 0.75 only
+    hinge, lsgan, wass = LOSSES.get("hinge"), LOSSES.get("lsgan"), LOSSES.get("wasserstein")
+
+    # hinge D: E max(0, 1 - D(x)) + E max(0, 1 + D(G(z))) = (0.5 + 1.5) / 4 + (0.75 + 1.75) / 4
+    assert hinge.d(real, fake, 1.0).item() == 2.0 / 4 + 2.5 / 4
+    # hinge G and wasserstein G: -E D(G(z)), whatever the value (no margin on G's side)
+    assert hinge.g(fake).item() == -(-2.0 - 0.25 + 0.75 - 1.0) / 4 == 0.625
+    assert wass.g(fake).item() == 0.625
+    # wasserstein D: E D(G(z)) - E D(x)
+    assert wass.d(real, fake, 1.0).item() == (-2.5 / 4) - (3.0 / 4)
+
+    # lsgan D: 1/2 E (D(x) - t)^2 + 1/2 E D(G(z))^2, with the real target t (smoothing included)
+    for t in (1.0, 0.9):
+        want = 0.5 * sum((r - t) ** 2 for r in real.tolist()) / 4 + 0.5 * sum(f * f for f in fake.tolist()) / 4
+        assert math.isclose(lsgan.d(real, fake, t).item(), want, rel_tol=1e-6), t
+    # lsgan G: 1/2 E (D(G(z)) - 1)^2
+    assert math.isclose(lsgan.g(fake).item(), 0.5 * sum((f - 1) ** 2 for f in fake.tolist()) / 4, rel_tol=1e-6)
+
+    def grads(fn, *xs):
+        xs = [x.clone().requires_grad_(True) for x in xs]
+        fn(*xs).backward()
+        return [x.grad for x in xs]
+
+    n = len(real)
+    g_real, g_fake = grads(lambda r, f: hinge.d(r, f, 1.0), real, fake)
+    assert torch.equal(g_real, torch.tensor([0.0, -1.0, -1.0, 0.0]) / n)  # only inside the margin
+    assert torch.equal(g_fake, torch.tensor([0.0, 1.0, 1.0, 0.0]) / n)
+    for loss in (hinge, wass):  # G pushes every fake score up by the same amount
+        (g,) = grads(loss.g, fake)
+        assert torch.equal(g, torch.full((n,), -1.0 / n))
+    g_real, g_fake = grads(lambda r, f: lsgan.d(r, f, 0.9), real, fake)
+    torch.testing.assert_close(g_real, (real - 0.9) / n)
+    torch.testing.assert_close(g_fake, fake / n)
+    (g,) = grads(lsgan.g, fake)
+    torch.testing.assert_close(g, (fake - 1) / n)
+    assert not any(LOSSES.get(name).probabilistic for name in ("hinge", "lsgan", "wasserstein"))
