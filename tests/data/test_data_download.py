@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import re
 import threading
 
 import numpy as np
@@ -91,14 +92,52 @@ def test_unreachable_or_missing_file(server, tmp_path):
         mnist_mod.download("cifar10", str(tmp_path / "b"))
 
 
+# The SHA-256 of each gzipped file as published (the same digests are in TensorFlow Datasets'
+# checksum tables and in Zalando's Fashion-MNIST repository): a digest mistyped or pasted under the
+# wrong name in gankit's table would make every real download fail its check.
+PUBLISHED_SHA256 = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    },
+}
+
+
 def test_builtin_tables_are_complete():
+    assert sorted(mnist_mod.DOWNLOADS) == sorted(PUBLISHED_SHA256)
     for name, entry in mnist_mod.DOWNLOADS.items():
         assert sorted(entry["sha256"]) == sorted(
             f"{stem}.gz" for pair in mnist_mod.IDX_NAMES.values() for stem in pair
         )
-        for digest in entry["sha256"].values():
-            assert len(digest) == 64 and int(digest, 16) >= 0
+        for fname, digest in entry["sha256"].items():
+            # what hashlib's hexdigest() gives: exactly 64 lowercase hex digits (int(d, 16) would
+            # also take "0x...", "_", spaces and upper case)
+            assert re.fullmatch(r"[0-9a-f]{64}", digest), (name, fname, digest)
+            assert digest == PUBLISHED_SHA256[name][fname], (name, fname)
+        assert len(set(entry["sha256"].values())) == 4, name  # no digest pasted twice
         assert all(m.endswith("/") for m in entry["mirrors"])
+        assert all(m.startswith("https://") or m.startswith("http://") for m in entry["mirrors"])
+
+
+def test_default_table_is_the_one_download_enforces(server, tmp_path):
+    """Without ``sha256=`` every file is checked against the built-in table: served bytes that
+    are not the published files are refused before anything lands in the folder, whatever the name."""
+    base_url, _, _, handler = server
+    dest = tmp_path / "dl"
+    with pytest.raises(DataError) as info:
+        mnist_mod.download("mnist", str(dest), base_url=base_url)
+    fname = "train-images-idx3-ubyte.gz"  # the first file of the table
+    assert fname in str(info.value) and PUBLISHED_SHA256["mnist"][fname] in str(info.value)
+    assert list(dest.iterdir()) == []
+    assert handler.requests == ["/" + fname]
 
 
 def test_loading_never_touches_the_network(mnist_dir, monkeypatch):

@@ -24,7 +24,6 @@ def test_trained_d_approaches_d_star(tmp_path):
     assert r["value_at_optimum"] == pytest.approx(-math.log(4) + 2 * r["jsd"], abs=1e-6)
     assert 0.0 <= r["value_gap"] < 0.01  # V(D) <= V(D*): D* is the maximiser
     assert r["final_bce"] == pytest.approx(-r["value_at_trained"] / 2, abs=0.02)
-    assert r["train_seconds"] < 20
 
 
 @pytest.mark.parametrize("p_g, jsd, value", [

@@ -6,9 +6,11 @@ in fp32 on the CPU, with last.pt rewritten after every step. ``z_dim=2048`` only
 checkpoint ~8 MB, so that writing it takes milliseconds and kills can land inside the write.
 Two kinds of kill alternate:
 
-* "write" kills SIGKILL the process the moment a checkpoint's temporary file (``.last.pt.*.tmp``)
-  appears, after letting 0-3 writes of that life complete (none in the first life, so the run
-  usually dies before it has any checkpoint and the next one starts it from step 0);
+* "write" kills land inside a checkpoint write, every time: the process runs with ``os.replace``
+  wrapped so that, after 0-3 completed checkpoint writes of that life (none in the first life, so
+  the run dies before it has any checkpoint and the next one starts it from step 0), it stops
+  between writing its temporary file (``.last.pt.*.tmp``, written and fsync'ed) and renaming it
+  over ``last.pt``, and says so; it is SIGKILLed there;
 * "random" kills let 0-2 writes complete, then wait a random 0-60 ms (a step takes ~30 ms), so
   they land anywhere in a step: forward, backward, the log line, the write.
 
@@ -39,12 +41,36 @@ TRAIN = ["--data", "digits", "--model", "dcgan", "--set", "width=8", "--set", "l
 COMMON = ["--no-progress", "--precision", "fp32", "--device", "cpu"]
 TOTAL_STEPS = 40
 
+# ``python -c HOLD train ...``: gankit's CLI with os.replace wrapped so that the checkpoint write
+# after $GANKIT_HOLD_AFTER completed ones stops before its rename, creates $GANKIT_HOLD_FLAG and
+# waits to be killed. Only checkpoint temporaries (".<name>.pt.<random>.tmp") are held.
+HOLD = """
+import os, re, runpy, time
+after, flag, done, real_replace = int(os.environ["GANKIT_HOLD_AFTER"]), os.environ["GANKIT_HOLD_FLAG"], [0], os.replace
+def replace(src, dst, *args, **kwargs):
+    if re.fullmatch(r"\\.[^/]+\\.pt\\.[^/]+\\.tmp", os.path.basename(os.fspath(src))):
+        if done[0] >= after:
+            open(flag, "w").close()
+            while True:
+                time.sleep(60)
+        done[0] += 1
+    return real_replace(src, dst, *args, **kwargs)
+os.replace = replace
+runpy.run_module("gankit", run_name="__main__")
+"""
 
-def _start(cwd: Path, args: list, log: Path) -> subprocess.Popen:
+
+def _start(cwd: Path, args: list, log: Path, hold: tuple | None = None) -> subprocess.Popen:
+    """``gankit train ARGS``; with ``hold=(after, flag)`` its checkpoint write after ``after``
+    completed ones stops before the rename (see HOLD)."""
     # One intra-op thread: the same arithmetic in every process, and no OpenMP spinning on a busy machine.
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    entry = ["-m", "gankit"]
+    if hold is not None:
+        env.update(GANKIT_HOLD_AFTER=str(hold[0]), GANKIT_HOLD_FLAG=str(hold[1]))
+        entry = ["-c", HOLD]
     with open(log, "w") as f:
-        return subprocess.Popen([sys.executable, "-m", "gankit", "train", *args, *COMMON], cwd=cwd, env=env,
+        return subprocess.Popen([sys.executable, *entry, "train", *args, *COMMON], cwd=cwd, env=env,
                                 stdout=f, stderr=subprocess.STDOUT)
 
 
@@ -56,19 +82,21 @@ def _temps(ckpt: Path) -> set:
 
 
 def _kill_one_life(proc: subprocess.Popen, ckpt: Path, mode: str, rng: random.Random, known: set,
-                   skip: int) -> bool:
-    """Watch the checkpoint folder and SIGKILL ``proc`` per ``mode`` after ``skip`` completed writes;
-    False when the process finished first."""
+                   skip: int, flag: Path) -> bool:
+    """SIGKILL ``proc`` per ``mode``: "write" once it holds a write (``flag`` exists), "random" a
+    random delay after ``skip`` completed writes (seen in the checkpoint folder); False when the
+    process finished first."""
     delay = rng.uniform(0.0, 0.06)  # "random": seconds after the last write let through
     writes, t_armed = 0, None
     while proc.poll() is None:
+        if mode == "write" and flag.exists():
+            proc.send_signal(signal.SIGKILL)
+            known |= _temps(ckpt)  # the held write's temporary file is no write of the next life
+            return True
         new = _temps(ckpt) - known
         if new:
             known |= new
             writes += 1
-            if mode == "write" and writes > skip:
-                proc.send_signal(signal.SIGKILL)
-                return True
             if writes > skip and t_armed is None:
                 t_armed = time.monotonic()
         if mode == "random" and t_armed is not None and time.monotonic() - t_armed >= delay:
@@ -104,12 +132,12 @@ def test_sigkill_at_random_moments_then_resume_reproduces_the_uninterrupted_run(
     kills, known, life = [], set(), 0
     while len(kills) < KILLS:
         args = [*TRAIN, "--out", "run"] if life == 0 else ["--resume", "run"]
-        log = tmp_path / f"life-{life:02d}.log"
-        proc = _start(tmp_path, args, log)
-        started.append(proc)
+        log, flag = tmp_path / f"life-{life:02d}.log", tmp_path / f"life-{life:02d}.held"
         mode = "write" if life % 2 == 0 else "random"
         skip = 0 if life == 0 else rng.randint(0, 3) if mode == "write" else rng.randint(0, 2)
-        killed = _kill_one_life(proc, ckpt, mode, rng, known, skip)
+        proc = _start(tmp_path, args, log, hold=(skip, flag) if mode == "write" else None)
+        started.append(proc)
+        killed = _kill_one_life(proc, ckpt, mode, rng, known, skip, flag)
         rc = proc.wait()
         assert rc in (0, -signal.SIGKILL), f"life {life} ({' '.join(args)}) exited {rc}:\n{log.read_text()}"
         assert "Traceback" not in log.read_text(), log.read_text()
@@ -130,9 +158,11 @@ def test_sigkill_at_random_moments_then_resume_reproduces_the_uninterrupted_run(
     mid_write = sum(k["temp_left"] for k in kills)
     print(f"\n{len(kills)} SIGKILLs survived ({mid_write} during a checkpoint write); "
           f"steps at each kill: {[k['step'] for k in kills]}")
-    assert mid_write >= 3, kills  # "write" kills land inside save_atomic's write/fsync
-    if kills[0]["step"] is None:  # killed inside its very first write: the next life started over
-        assert "no checkpoint saved yet; starting the run from step 0" in (tmp_path / "life-01.log").read_text()
+    # every "write" kill landed inside save_atomic, its temporary file written but not renamed
+    assert all(k["temp_left"] for k in kills if k["mode"] == "write"), kills
+    # the first life died inside its very first write: no checkpoint, so the next life started over
+    assert kills[0]["step"] is None, kills
+    assert "no checkpoint saved yet; starting the run from step 0" in (tmp_path / "life-01.log").read_text()
     assert not _temps(ckpt), "stale temporary checkpoint files were not cleaned up on resume"
 
     # log.jsonl: one line per step, no step lost or repeated, the same losses as the reference.
