@@ -84,7 +84,7 @@ def show_html(markup: str, handle=None):
 class Trainer:
     def __init__(self, cfg: Config, resume_state: dict | None = None):
         self.cfg = cfg
-        self.dist = distributed.setup(cfg.device)
+        self.dist = distributed.setup(cfg.device, run=cfg.out)
         self.device = self.dist.device
         self.run_dir = Path(cfg.out)
         self.family: Family = MODELS.get(cfg.model)
@@ -346,7 +346,10 @@ class Trainer:
             if prev_handler is not None:
                 signal.signal(signal.SIGINT, prev_handler)
         quality = None
-        if self._acc and cfg.eval_every != -1 and not self.interrupted:
+        check = bool(self._acc) and cfg.eval_every != -1 and not self.interrupted
+        if self.dist.enabled:  # rank 0 decides: only its log takes the checks' lines, so only its _acc is current
+            check = distributed.main_says(check, self.device)
+        if check:
             quality = self._check_quality(t0)  # the last, unlogged steps of a --minutes run: their state is checked too
         if self._acc or quality:
             self._log(t0, quality)
