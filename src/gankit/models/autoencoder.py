@@ -18,7 +18,8 @@ decoder that is sampled is the one the training loss measured.
    G: z -> Bernoulli logits (B, C, H, W); ``G(z)`` gives the mean image in [-1, 1]
    loss = recon + beta_kl * KL, recon = sum over pixels of BCE(x, logits), KL(q(z|x) || N(0, I)) in
    closed form; both summed per image and averaged over the batch, as the talk's ``cost``. mlp:
-   hidden layers ``hidden`` with softplus (the talk: 784 -> 500 -> 501 -> 2 -> 500 -> 500 -> 784);
+   hidden layers ``hidden`` with softplus (the talk: 784 -> 500 -> 501 -> 2 -> 500 -> 500 -> 784;
+   here the encoder mirrors the decoder, 500 and 500);
    conv: 4x4 stride-2 convs with ReLU, one per halving (28 -> 14 -> 7), mirrored by transposed convs.
 
 Every epoch both write ``samples/recon-epoch-NNNN.png``: 64 fixed training images, then their
