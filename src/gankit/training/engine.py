@@ -414,6 +414,7 @@ class Trainer:
                              self.data.num_classes)["images"]
                 got = self._watch(x * 2 - 1 if x.dim() == 4 else x)
                 row = {**got, "eval_seconds": round(time.perf_counter() - t, 3)}
+                self._t_log += time.perf_counter() - t  # img/s counts training, not the check
                 self.last_quality = {"step": self.step, **row}
                 # lower is better: FID, or minus (modes covered + high-quality share) on a toy mixture
                 score = got["fid"] if "fid" in got else -(got["modes_covered"] + got["high_quality"])
