@@ -363,3 +363,26 @@ def test_stacked_mnist(mnist_dir):
     assert len(load_dataset("stacked-mnist", data_dir=str(folder), split="test")) == 26000
     with pytest.raises(ConfigError, match="size"):
         load_dataset("stacked-mnist", data_dir=str(folder), size=-1)
+
+
+def test_a_mangled_npy_header_is_one_data_error(tmp_path):
+    """numpy parses an .npy header with Python's tokenizer: a damaged one raises
+    tokenize.TokenError, which must become the reader's one-line DataError like other damage."""
+    import io
+    import tokenize
+    import zipfile
+
+    from gankit.data.mnist import read_mnist_npz
+
+    body = b"{'descr': '|u1', 'fortran_order': False, 'shape': ('''2, 28, 28), }"  # an open triple quote
+    npy = b"\x93NUMPY\x01\x00" + (118).to_bytes(2, "little") + body.ljust(117) + b"\n" + bytes(2 * 28 * 28)
+    path = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("x_train.npy", npy)
+        buf = io.BytesIO()
+        np.save(buf, np.zeros(2, np.int64))
+        z.writestr("y_train.npy", buf.getvalue())
+    with pytest.raises(tokenize.TokenError):  # the damage this test is about: numpy's own error
+        np.load(path)["x_train"]
+    with pytest.raises(DataError, match="not a readable npz file"):
+        read_mnist_npz(path, "train")

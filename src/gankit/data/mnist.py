@@ -41,6 +41,7 @@ import pickle
 import re
 import urllib.error
 import urllib.request
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -203,8 +204,9 @@ def read_mnist_npz(path: Path, split: str) -> Tuple[np.ndarray, np.ndarray]:
             if missing:
                 raise DataError(f"{path}: no {' or '.join(missing)} in this npz (has {', '.join(npz.files)})")
             x, y = npz[xk], npz[yk]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
-        raise DataError(f"{path}: not a readable npz file ({e})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, tokenize.TokenError, MemoryError) as e:
+        # TokenError: a damaged .npy header; MemoryError: a header declaring an absurd shape
+        raise DataError(f"{path}: not a readable npz file ({type(e).__name__}: {e})") from None
     if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28):
         raise DataError(f"{path}: {xk} must be uint8 (N, 28, 28), found {x.dtype} {x.shape}")
     if y.dtype.kind not in "iu" or y.shape != (len(x),):
