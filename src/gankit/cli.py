@@ -176,7 +176,8 @@ def cmd_evaluate(args) -> int:
 def cmd_judge_train(args) -> int:
     from .metrics.judge import train_judge
 
-    train_judge(args.data, out=args.out, data_dir=args.data_dir or "", epochs=args.epochs)
+    train_judge(args.data, out=args.out, data_dir=args.data_dir or "", epochs=args.epochs,
+                reject_steps=args.reject_steps)
     return 0
 
 
@@ -351,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     jt.add_argument("--data-dir", help="folder with the dataset files")
     jt.add_argument("--out", help="FILE.pt (default <name>.pt in this folder)")
     jt.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    jt.add_argument("--reject-steps", type=int, help="override the recipe's steps of the reject head (p(digit | x))")
     jt.set_defaults(fn=cmd_judge_train)
     jc = jsub.add_parser("check", help="verify a judge's SHA-256 and measure its test accuracy")
     jc.add_argument("judge", nargs="?", default="mnist-judge-v2", help="judge name or FILE.json (default mnist-judge-v2)")

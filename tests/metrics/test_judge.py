@@ -109,6 +109,8 @@ def test_judge_recipe_is_deterministic(tmp_path, cli):
         shas.append(meta["sha256"])
         assert meta["test_accuracy"] > 0.5  # well above chance (0.1) after 2 epochs
     assert shas[0] == shas[1]
+    code, _, err = cli("judge", "train", "--data", "digits", "--reject-steps", "0", "--out", tmp_path / "c.pt")
+    assert code == 2 and "--reject-steps" in err and err.count("\n") == 1 and not (tmp_path / "c.pt").exists()
     code, out, _ = cli("judge", "check", tmp_path / "a.json")
     assert code == 0 and "verified" in out and "measured test accuracy" in out
 
