@@ -48,6 +48,7 @@ VARIANTS = {
     "z2-r1.03-3l-lr2e-3": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 3, "lr_g": 2e-3, "lr_d": 2e-3},
     "z2-r1.03-4l": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 4},
     "z2-r1.03-5l": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 5},
+    "z2-r1.03-6l": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 6},
 }
 
 

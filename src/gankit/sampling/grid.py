@@ -64,3 +64,40 @@ def save_points(fake: torch.Tensor, real: torch.Tensor | None, path: str | Path,
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas: float = 3.0) -> Path:
+    """2-D samples against a mixture's modes, one panel per (title, points (N, 2)): each sample
+    coloured by its nearest mode when it lies within ``sigmas`` std of it (high quality), grey
+    otherwise; the mode means marked with black crosses and their 3-std circles drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mu = means.detach().double().cpu()
+    sd = torch.as_tensor(std, dtype=torch.float64).flatten().expand(len(mu))  # (K,): one std or one per mode
+    cmap = plt.get_cmap("tab10" if len(mu) <= 10 else "tab20")
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.8), dpi=90, squeeze=False)
+    lim = float(mu.abs().max()) * 1.35
+    for ax, (title, pts) in zip(axes[0], panels):
+        x = pts.detach().double().cpu()
+        dist, nearest = torch.cdist(x, mu).min(dim=1)
+        good = dist <= sigmas * sd[nearest]
+        ax.scatter(x[~good, 0], x[~good, 1], s=2, c="0.6", alpha=0.5, label="not high quality")
+        ax.scatter(x[good, 0], x[good, 1], s=2, c=[cmap(int(k) % cmap.N) for k in nearest[good]], alpha=0.6)
+        for m, s in zip(mu, sd):
+            ax.add_patch(plt.Circle((float(m[0]), float(m[1])), sigmas * float(s), fill=False, lw=0.6, color="k"))
+        ax.scatter(mu[:, 0], mu[:, 1], marker="x", c="k", s=25, lw=1, label="data means")
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_title(title, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0][0].legend(loc="lower left", fontsize=6, markerscale=3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
