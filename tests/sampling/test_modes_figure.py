@@ -1,0 +1,17 @@
+"""The mode figure: samples against a mixture's modes, coloured only where they are high quality."""
+import torch
+from PIL import Image
+
+from gankit.data.toy import ring_mixture
+from gankit.sampling.grid import save_modes
+
+
+def test_save_modes_draws_one_panel_per_run(tmp_path):
+    m = ring_mixture()
+    x, _ = m.sample(500, torch.Generator().manual_seed(0))
+    collapsed = m.means[:1].repeat(500, 1)
+    path = save_modes([("data", x), ("one mode", collapsed)], m.means, m.std, tmp_path / "modes.png")
+    img = Image.open(path)
+    assert img.size[0] > 1.8 * img.size[1]  # two panels side by side
+    colours = {px for px in img.convert("RGB").getdata()}
+    assert len(colours) > 50  # coloured samples, grey outliers, black crosses, anti-aliasing
