@@ -1,4 +1,5 @@
 """The mode figure: samples against a mixture's modes, coloured only where they are high quality."""
+import numpy as np
 import torch
 from PIL import Image
 
@@ -13,5 +14,5 @@ def test_save_modes_draws_one_panel_per_run(tmp_path):
     path = save_modes([("data", x), ("one mode", collapsed)], m.means, m.std, tmp_path / "modes.png")
     img = Image.open(path)
     assert img.size[0] > 1.8 * img.size[1]  # two panels side by side
-    colours = {px for px in img.convert("RGB").getdata()}
+    colours = {tuple(px) for px in np.asarray(img.convert("RGB")).reshape(-1, 3)}
     assert len(colours) > 50  # coloured samples, grey outliers, black crosses, anti-aliasing
