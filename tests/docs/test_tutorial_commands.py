@@ -14,7 +14,6 @@ import shlex
 import sys
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -135,16 +135,6 @@ def test_batchnorm_dcgan_splits_the_batch_and_its_ranks_agree(tmp_path):
     assert len(list((run / "samples").glob("epoch-*.png"))) == 2
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory) -> dict:
-    """The CLI's mlp run on 2 ranks for 2 epochs, never stopped: what every resumed run must equal."""
-    tmp = tmp_path_factory.mktemp("uninterrupted")
-    p = torchrun(tmp, str(tmp / "ddp"), "2", "cli")
-    out = finish(p)
-    assert p.returncode == 0, out
-    return torch.load(tmp / "ddp" / "checkpoints" / "last.pt", weights_only=True)
-
-
 def check_one_line(out: str, run: Path, survivor: int) -> str:
     """The survivor's one line (torchrun's own summary of the dead rank follows it), and no
     traceback from gankit or the harness."""

@@ -54,7 +54,6 @@ import json
 import math
 import platform
 import time
-import zipfile
 from pathlib import Path
 from typing import Optional, Union
 

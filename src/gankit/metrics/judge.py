@@ -378,7 +378,6 @@ def _half(net: nn.Module) -> dict:
 
 def _fit(recipe: dict, arch: dict, train, test, log: Callable[[str], None]) -> tuple[JudgeNet, float]:
     """The recipe's training loop: AdamW, one-cycle schedule, random shifts. Returns (net, seconds)."""
-    c, h = arch["channels"], arch["size"]
     gen = torch.Generator().manual_seed(recipe["seed"])
     with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
         torch.manual_seed(recipe["seed"])

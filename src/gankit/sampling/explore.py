@@ -654,7 +654,6 @@ def _toy_frame(run: Run, real: torch.Tensor, fake: torch.Tensor, title: str, res
     from ..registry import LOSSES
 
     plt = _plt()
-    import numpy as np
 
     prob = LOSSES.get(run.config.loss).probabilistic
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), dpi=90)
