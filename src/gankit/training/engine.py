@@ -675,6 +675,9 @@ def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None,
         distributed.barrier(d.world)
         trainer = Trainer(cfg)
     trainer.fit()
+    if trainer.dist.enabled:  # leave the process group together: a rank that exits with gloo's threads
+        distributed.barrier(trainer.dist.world)  # still alive can abort ("terminate called without an
+        distributed.cleanup()  # active exception"), and torchrun would call a finished job failed
     run = Run(trainer.run_dir, nets=trainer.nets, config=trainer.cfg, family=trainer.family,
               data_shape=trainer.data.shape, num_classes=trainer.data.num_classes)
     run.interrupted = trainer.interrupted
