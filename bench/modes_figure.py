@@ -15,8 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import gankit  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
-from gankit.metrics.evaluate import SETTINGS  # noqa: E402
-from gankit.metrics.toy import mode_stats  # noqa: E402
+from gankit.metrics.evaluate import mixture_stats  # noqa: E402
 from gankit.sampling.grid import save_modes  # noqa: E402
 
 
@@ -31,8 +30,7 @@ def main() -> None:
         run = gankit.load(path)
         mixture = load_dataset(run.config.data, split="test", n=10).extra["mixture"]
         x = run.sample(a.n, seed=0)["images"]
-        s = mode_stats(x, mixture.means, mixture.std, sigmas=SETTINGS["mode_sigmas"], share=SETTINGS["mode_share"],
-                       weights=mixture.weights)
+        s = mixture_stats(x, mixture)
         title = f"{Path(path).name}: {s['modes_covered']}/{s['num_modes']} modes, {s['high_quality']:.0%} high quality"
         panels.append((title, x))
         print(title)

@@ -344,14 +344,18 @@ def _evaluate_images(draw, judge: Judge, data: str, data_dir: str, limit: int, n
 # Toy mixtures
 
 
+def mixture_stats(points, mixture) -> dict:
+    """``mode_stats`` of points (N, D) against a toy mixture, by the settings every figure uses."""
+    return mode_stats(points, mixture.means, mixture.std, sigmas=SETTINGS["mode_sigmas"],
+                      share=SETTINGS["mode_share"], weights=mixture.weights)
+
+
 def _evaluate_toy(points: torch.Tensor, test, n: int) -> dict:
     mixture = test.extra["mixture"]
     n = min(n, len(points), len(test))
     if points.dim() != 2 or points.shape[1] != mixture.dim:
         raise DataError(f"samples: expected points (N, {mixture.dim}) for {test.name}, got shape {tuple(points.shape)}")
-    kw = {"sigmas": SETTINGS["mode_sigmas"], "share": SETTINGS["mode_share"], "weights": mixture.weights}
-    got = mode_stats(points[:n], mixture.means, mixture.std, **kw)
-    fl = mode_stats(test.x[:n], mixture.means, mixture.std, **kw)
+    got, fl = mixture_stats(points[:n], mixture), mixture_stats(test.x[:n], mixture)
     k = got["num_modes"]
     return {
         "kind": "toy",
@@ -505,7 +509,7 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["FORMAT", "METRICS", "SETTINGS", "default_n", "evaluate", "format_table", "optimal_d", "read_samples", "reference_subset"]
+__all__ = ["FORMAT", "METRICS", "SETTINGS", "default_n", "evaluate", "mixture_stats", "format_table", "optimal_d", "read_samples", "reference_subset"]
 
 
 # ----------------------------------------------------------------------------------------------

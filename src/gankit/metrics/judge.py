@@ -52,6 +52,7 @@ from torch import nn
 
 from ..errors import ConfigError, GankitError
 from .nondigits import KINDS, make_kind, non_digits
+from .scores import mean_confidence, read_as_digit
 
 JUDGES_DIR = Path(__file__).resolve().parent.parent / "judges"
 
@@ -413,9 +414,8 @@ def _fit_reject(net: JudgeNet, recipe: dict, digits: torch.Tensor, log: Callable
     seed = recipe["seed"] + r["seed_offset"]
     gen = torch.Generator().manual_seed(seed)
     fakes = non_digits(digits, len(digits), gen)  # (N, 1, H, W)
-    with torch.no_grad():
-        net.eval()
-        feats = torch.cat([net.features(x[i:i + 1000]) for x in (digits, fakes) for i in range(0, len(x), 1000)])
+    frozen = Judge(net, {}, Path())
+    feats = torch.cat([frozen(digits).features, frozen(fakes).features])  # (2N, F)
     target = torch.cat([torch.ones(len(digits)), torch.zeros(len(fakes))])  # (2N,)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -443,17 +443,16 @@ def reject_report(net: JudgeNet, test_x: torch.Tensor, seed: int, n: int = 1000)
     """How the reject head reads held-out images: the share of real test images read as digits
     (p(digit) >= 0.5), and for each kind of non-digit (n fresh images made from test digits) the
     mean confidence, mean of p(digit) * max_y p(y | x, digit)."""
-    net.eval()
+    judge = Judge(net, {}, Path())  # batching and the three outputs, as a loaded judge gives them
     gen = torch.Generator().manual_seed(seed)
+    real = judge(test_x)
 
-    def conf(x):
-        f = net.features(x)
-        return net.digit_prob(f) * net.head(f).softmax(dim=1).max(dim=1).values  # (N,)
+    def conf(out: JudgeOutput) -> float:
+        return mean_confidence(out.probs, out.digit)
 
-    real = torch.cat([net.digit_prob(net.features(test_x[i:i + 1000])) for i in range(0, len(test_x), 1000)])
-    return {"test_read_as_digit": float((real >= 0.5).double().mean()),
-            "test_confidence": float(torch.cat([conf(test_x[i:i + 1000]) for i in range(0, len(test_x), 1000)]).mean()),
-            "non_digit_confidence": {k: float(conf(make_kind(k, test_x, n, gen)).mean()) for k in KINDS},
+    return {"test_read_as_digit": read_as_digit(real.digit),
+            "test_confidence": conf(real),
+            "non_digit_confidence": {k: conf(judge(make_kind(k, test_x, n, gen))) for k in KINDS},
             "held_out": f"the test split, and {n} images of each kind made from it with seed {seed}"}
 
 

@@ -22,12 +22,11 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .evaluate import SETTINGS, reference_subset
+from .evaluate import SETTINGS, mixture_stats, reference_subset
 from .features import judge_outputs, reference_features
 from .fid import feature_stats, frechet_distance
 from .judge import JUDGE_FOR_DATA, Judge, judge_for
 from .scores import class_histogram, classes_covered, classifier_score
-from .toy import mode_stats
 
 
 @dataclass
@@ -53,16 +52,10 @@ class Watch:
         mu, sigma = feature_stats(feats)
         return cls(n=min(n, len(test)), judge=judge, mu=mu, sigma=sigma)
 
-    @property
-    def images(self) -> bool:
-        return self.judge is not None
-
     def __call__(self, samples: torch.Tensor) -> dict:
         """Figures of samples: images (n, C, H, W) in [-1, 1], or points (n, D)."""
         if self.mixture is not None:
-            m = self.mixture
-            s = mode_stats(samples.double().cpu(), m.means, m.std, sigmas=SETTINGS["mode_sigmas"],
-                           share=SETTINGS["mode_share"], weights=m.weights)
+            s = mixture_stats(samples.double().cpu(), self.mixture)
             return {"modes_covered": s["modes_covered"], "high_quality": round(s["high_quality"], 4),
                     "of": s["num_modes"]}
         out = judge_outputs(self.judge, samples.float().cpu(), where="samples")

@@ -437,7 +437,7 @@ class Trainer:
         """The Watch for this run's data, or False when it has neither a judge nor a mixture."""
         from ..metrics.watch import Watch
 
-        mixture = (self.data.extra or {}).get("mixture") if isinstance(self.data.extra, dict) else None
+        mixture = self.data.extra.get("mixture") if isinstance(self.data.extra, dict) else None
         return Watch.for_data(self.cfg.data, self.cfg.data_dir, mixture=mixture, n=self.cfg.eval_n) or False
 
     def _end_epoch(self, t0: float) -> None:
