@@ -27,7 +27,7 @@ from torch import nn
 from ..errors import ConfigError
 from . import register_family
 from .blocks import maybe_sn, upsample_plan
-from .dcgan import DCGANDiscriminator, DCGANGenerator
+from .dcgan import DCGANDiscriminator, DCGANGenerator, RadfordDiscriminator, RadfordGenerator, TUNED
 
 LABEL_EMBED_DIM = 50  # cGAN: size of G's label embedding, concatenated to z
 CLASS_GRID_COLS = 10  # class grid: samples per class row
@@ -81,28 +81,65 @@ class CGANGenerator(nn.Module):
         return self.net(torch.cat([z, self.embed(y)], 1))  # (B, z_dim + 50) -> (B, C, H, W)
 
 
-class ProjectionDiscriminator(nn.Module):
-    def __init__(self, in_shape: tuple, num_classes: int, width: int = 64, dropout: float = 0.3,
-                 leak: float = 0.2, sn: bool = False):
+class RadfordCGANGenerator(nn.Module):
+    """Radford's generator on [z, embed(y)]: the tuned default's network with the label as input."""
+
+    def __init__(self, z_dim: int, num_classes: int, out_shape: tuple, width: int = 32):
         super().__init__()
-        self.body = DCGANDiscriminator(in_shape, width, dropout, leak, sn)
-        feat = self.body.head.in_features  # 128 * 7 * 7 for MNIST
+        self.embed = nn.Embedding(num_classes, LABEL_EMBED_DIM)
+        self.net = RadfordGenerator(z_dim + LABEL_EMBED_DIM, out_shape, width)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([z, self.embed(y)], 1))  # (B, z_dim + 50) -> (B, C, H, W)
+
+
+def _head(body: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    """A discriminator body's real/fake logit from its feature map h: (B,)."""
+    if isinstance(body.head, nn.Linear):  # the lecture's network: dense head on the flattened map
+        return body.head(h.flatten(1)).squeeze(1)
+    return body.head(h).flatten(1).squeeze(1)  # Radford's: a conv over the whole remaining map
+
+
+class ProjectionDiscriminator(nn.Module):
+    """A discriminator body (the lecture's or Radford's) plus the projection term <embed(y), h>."""
+
+    def __init__(self, in_shape: tuple, num_classes: int, width: int = 64, dropout: float = 0.3,
+                 leak: float = 0.2, sn: bool = False, arch: str = "conv"):
+        super().__init__()
+        if arch == "radford":
+            self.body = RadfordDiscriminator(in_shape, width, dropout, leak, sn)
+            head = self.body.head
+            feat = head.in_channels * head.kernel_size[0] * head.kernel_size[1]  # 256 * 3 * 3 at width 64
+        else:
+            self.body = DCGANDiscriminator(in_shape, width, dropout, leak, sn)
+            feat = self.body.head.in_features  # 128 * 7 * 7 for MNIST
         embed = nn.Embedding(num_classes, feat)
         nn.init.xavier_uniform_(embed.weight)  # N(0, 1) would make <embed(y), h> dwarf the head at start
         self.embed = maybe_sn(embed, sn)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = self.body.features(x).flatten(1)  # (B, feat)
-        return self.body.head(h).squeeze(1) + (self.embed(y) * h).sum(1)  # (B,) logits
+        h = self.body.features(x)  # (B, C, h, w)
+        return _head(self.body, h) + (self.embed(y) * h.flatten(1)).sum(1)  # (B,) logits
 
 
-@register_family("cgan", conditional=True, on_epoch_end=save_class_grid)
+# The conditional families' defaults: the dcgan family's tuned networks and optimiser (Radford's
+# networks at width 32, lr 1.5e-3, beta2 0.99, EMA of G), chosen by measurement for these families
+# too (docs/benchmarks.md, "How each family's defaults were chosen").
+CONDITIONAL_TUNED = {**TUNED, "ema": 0.999}
+
+
+@register_family("cgan", conditional=True, on_epoch_end=save_class_grid, archs=("conv", "radford"),
+                 defaults=CONDITIONAL_TUNED)
 def build_cgan(cfg, data) -> nn.ModuleDict:
     _check(cfg, data, "cgan")
+    if cfg.arch == "radford":
+        G = RadfordCGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width)
+    else:
+        G = CGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width, cfg.leak)
     return nn.ModuleDict({
-        "G": CGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width, cfg.leak),
+        "G": G,
         "D": ProjectionDiscriminator(data.shape, data.num_classes, cfg.width, cfg.dropout, cfg.leak,
-                                     cfg.spectral_norm),
+                                     cfg.spectral_norm, cfg.arch),
     })
 
 
@@ -165,11 +202,49 @@ class ACGANDiscriminator(nn.Module):
         return self.both(x)[0]
 
 
-@register_family("acgan", step="acgan", conditional=True,
-                 defaults={"optimizer": "adam", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "real_label": 0.95},
+class RadfordACGANGenerator(nn.Module):
+    """Radford's generator on z * embed(y), the notebook's Hadamard conditioning."""
+
+    def __init__(self, z_dim: int, num_classes: int, out_shape: tuple, width: int = 32):
+        super().__init__()
+        self.embed = nn.Embedding(num_classes, z_dim)
+        nn.init.xavier_normal_(self.embed.weight)
+        self.net = RadfordGenerator(z_dim, out_shape, width)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.net(z * self.embed(y))  # (B, C, H, W)
+
+
+class RadfordACGANDiscriminator(nn.Module):
+    """Radford's discriminator with a second, class head on its last feature map."""
+
+    def __init__(self, in_shape: tuple, num_classes: int, width: int = 32, dropout: float = 0.0,
+                 leak: float = 0.2, sn: bool = False):
+        super().__init__()
+        self.body = RadfordDiscriminator(in_shape, width, dropout, leak, sn)
+        head = self.body.head
+        self.cls = maybe_sn(nn.Linear(head.in_channels * head.kernel_size[0] * head.kernel_size[1],
+                                      num_classes), sn)
+
+    def both(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.body.features(x)  # (B, C, h, w)
+        return _head(self.body, h), self.cls(h.flatten(1))  # (B,), (B, K) logits
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.both(x)[0]
+
+
+@register_family("acgan", step="acgan", conditional=True, archs=("conv", "radford"),
+                 defaults={**CONDITIONAL_TUNED, "real_label": 0.95},
                  on_epoch_end=save_class_grid)
 def build_acgan(cfg, data) -> nn.ModuleDict:
     _check(cfg, data, "acgan")
+    if cfg.arch == "radford":
+        return nn.ModuleDict({
+            "G": RadfordACGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width),
+            "D": RadfordACGANDiscriminator(data.shape, data.num_classes, cfg.width, cfg.dropout, cfg.leak,
+                                           cfg.spectral_norm),
+        })
     return nn.ModuleDict({
         "G": ACGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width),
         "D": ACGANDiscriminator(data.shape, data.num_classes, cfg.width, cfg.dropout, cfg.leak, cfg.spectral_norm),

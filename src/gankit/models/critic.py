@@ -22,7 +22,7 @@ from torch import nn
 
 from . import register_family
 from .blocks import maybe_sn, upsample_plan
-from .dcgan import DCGANGenerator
+from .dcgan import DCGANGenerator, RadfordGenerator, radford_plan
 from .mlp import MLPDiscriminator, MLPGenerator
 
 
@@ -43,11 +43,34 @@ class Critic(nn.Module):
         return self.head(self.features(x).flatten(1)).squeeze(1)  # (B,) critic scores
 
 
+class RadfordCritic(nn.Module):
+    """Radford's discriminator without batch norm (the penalty is per example), biases kept:
+       (B, 1, 28, 28) -> Conv w, 4x4, s2 -> LeakyReLU -> Conv 2w -> ... (B, 4w, 3, 3) -> Conv 1, 3x3."""
+
+    def __init__(self, in_shape: tuple, width: int = 32, leak: float = 0.2, sn: bool = False, pack: int = 1):
+        super().__init__()
+        c, h, _ = in_shape
+        layers, cin, cout = [], c * pack, width
+        for _ in range(len(radford_plan(h)) - 1):
+            layers += [maybe_sn(nn.Conv2d(cin, cout, 4, 2, 1), sn), nn.LeakyReLU(leak)]
+            cin, cout, h = cout, cout * 2, h // 2
+        self.features = nn.Sequential(*layers)
+        self.head = maybe_sn(nn.Conv2d(cin, 1, h), sn)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.features(x)).view(-1)  # (B,) critic scores
+
+
 def build(cfg, data) -> nn.ModuleDict:
     if not data.is_image:
         return nn.ModuleDict({
             "G": MLPGenerator(cfg.z_dim, data.shape, cfg.hidden, cfg.leak, image=False),
             "D": MLPDiscriminator(data.shape, cfg.hidden, 0.0, cfg.leak, cfg.spectral_norm, cfg.pack),
+        })
+    if cfg.arch == "radford":
+        return nn.ModuleDict({
+            "G": RadfordGenerator(cfg.z_dim, data.shape, cfg.width),
+            "D": RadfordCritic(data.shape, cfg.width, cfg.leak, cfg.spectral_norm, cfg.pack),
         })
     return nn.ModuleDict({
         "G": DCGANGenerator(cfg.z_dim, data.shape, cfg.width, cfg.leak),
@@ -60,5 +83,5 @@ WGAN_DEFAULTS = {"loss": "wasserstein", "clip": 0.01, "optimizer": "rmsprop", "l
 WGAN_GP_DEFAULTS = {"loss": "wasserstein", "gp_lambda": 10.0, "n_critic": 5, "optimizer": "adam",
                     "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.0, "beta2": 0.9}
 
-register_family("wgan", defaults=WGAN_DEFAULTS)(build)
-register_family("wgan-gp", defaults=WGAN_GP_DEFAULTS)(build)
+register_family("wgan", defaults=WGAN_DEFAULTS, archs=("conv", "radford"))(build)
+register_family("wgan-gp", defaults=WGAN_GP_DEFAULTS, archs=("conv", "radford"))(build)
