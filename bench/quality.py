@@ -7,6 +7,15 @@ seed) into one figure, so that what each recipe makes of the same budget can be 
     .venv/bin/python bench/quality.py --minutes 3 --recipes default,peer
     .venv/bin/python bench/quality.py --figure docs/figures/quality-grids.png
     .venv/bin/python bench/quality.py --minutes 3 --recipes default --set d_norm=batch --set dropout=0
+
+``--families`` trains every model family with its own defaults (what ``gankit train --model X``
+uses) for the same budget, beside the dcgan default, and adds what each family is for: the share
+of samples the judge reads as the requested class (cgan, acgan), the reconstruction error on the
+test split (ae, vae; their FID is of decoded codes drawn from the prior N(0, I)). The latent GAN
+trains on the codes of the ``ae`` row's run, so ``ae`` runs first:
+
+    .venv/bin/python bench/quality.py --families --minutes 5
+    .venv/bin/python bench/quality.py --families cgan,acgan --minutes 2 --set lr_g=8e-4 --set lr_d=8e-4
 """
 from __future__ import annotations
 
@@ -66,6 +75,78 @@ def run_recipe(name: str, minutes: float, n: int, out_root: Path, seed: int, ove
             **{k: (m[k]["value"], m[k]["floor"]) for k in ("fid", "kid", "classifier_score") if k in m}}
 
 
+FAMILIES = ("dcgan", "cgan", "acgan", "wgan", "wgan-gp", "mlp", "vae", "ae", "latent-gan")
+
+
+@torch.no_grad()
+def requested_class_share(run, n: int, seed: int) -> float:
+    """Share of n samples, class k asked for 1/K of them, that the judge reads as class k."""
+    from gankit.metrics.judge import judge_for
+
+    labels = torch.arange(n) % run.num_classes
+    images = run.sample(n, seed=seed, labels=labels)["images"]  # (n, C, H, W) in [0, 1]
+    probs = judge_for(run.config.data)(images * 2 - 1).probs  # (n, K)
+    return float((probs.argmax(1) == labels).double().mean())
+
+
+@torch.no_grad()
+def reconstruction_error(run, n: int) -> float:
+    """Mean squared error per pixel, on [0, 1] pixels, of the first n test images and their
+    reconstructions (the AE's code, the VAE posterior's mean)."""
+    from gankit.models.autoencoder import encode_mean
+
+    x = load_dataset(run.config.data, split="test").x[:n].float()  # (n, C, H, W) in [-1, 1]
+    nets = run.nets.eval()
+    rec = torch.cat([nets["G"](encode_mean(nets["E"], x[i:i + 1000])) for i in range(0, len(x), 1000)])
+    return float((((rec.clamp(-1, 1) - x) / 2) ** 2).mean())
+
+
+def run_family(name: str, minutes: float, n: int, out_root: Path, seed: int, overrides: dict,
+               tag: str = "") -> dict:
+    t0 = time.perf_counter()
+    layers = [{"model": name, "data": "mnist"}, overrides,
+              {"epochs": 0, "minutes": minutes, "seed": seed, "progress": False, "report": False,
+               "out": str(out_root / (tag or name))}]
+    if name == "latent-gan" and "ae_run" not in overrides:
+        layers.insert(1, {"ae_run": str(out_root / "ae")})
+    cfg = config_mod.resolve(*layers)
+    run = gankit.train(cfg, overwrite=True)
+    res = gankit.evaluate(run.path, n=n, seed=seed)
+    m = res["metrics"]
+    row = {"recipe": tag or name, "steps": run.trainer.step, "minutes": minutes,
+           "settings": (f"{cfg.arch}, width {cfg.width}" if cfg.model not in ("mlp", "latent-gan", "ae")
+                        else f"hidden {cfg.hidden}") + f", z {cfg.z_dim}, {cfg.loss}, {cfg.optimizer} "
+                       f"{cfg.lr_g:g}/{cfg.lr_d:g} ({cfg.beta1:g}, {cfg.beta2:g}), batch {cfg.batch_size}, "
+                       f"ema {cfg.ema:g}, {run.trainer.precision}"
+                       + (f", n_critic {cfg.n_critic}" if cfg.n_critic > 1 else "")
+                       + (f", gp {cfg.gp_lambda:g}" if cfg.gp_lambda else "")
+                       + (f", clip {cfg.clip:g}" if cfg.clip else "")
+                       + "".join(f", {k}={v}" for k, v in overrides.items()),
+           "wall_s": round(time.perf_counter() - t0, 1),
+           **{k: (m[k]["value"], m[k]["floor"]) for k in ("fid", "kid", "classifier_score") if k in m}}
+    if run.family.conditional:
+        row["requested_class"] = requested_class_share(run, n, seed)
+    if cfg.model in ("ae", "vae"):
+        row["recon_mse"] = reconstruction_error(run, n)
+    save_grid(run.sample(64, seed=seed + 1)["images"], out_root / (tag or name) / "samples.png", nrow=8)
+    return row
+
+
+def family_table(rows: list[dict]) -> str:
+    base = next((r["fid"][0] for r in rows if r["recipe"] == "dcgan"), None)
+    out = ["| family | settings (its defaults) | steps | FID (floor) | x dcgan | KID (floor) | "
+           "classifier score (floor) | requested class | recon. MSE |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        cell = lambda k, f: f"{r[k][0]:{f}} ({r[k][1]:{f}})" if k in r else "-"
+        ratio = f"{r['fid'][0] / base:.2f}" if base and "fid" in r else "-"
+        req = f"{100 * r['requested_class']:.1f}%" if "requested_class" in r else "-"
+        mse = f"{r['recon_mse']:.4f}" if "recon_mse" in r else "-"
+        out.append(f"| {r['recipe']} | {r['settings']} | {r['steps']} | {cell('fid', '.2f')} | {ratio} | "
+                   f"{cell('kid', '.4f')} | {cell('classifier_score', '.2f')} | {req} | {mse} |")
+    return "\n".join(out)
+
+
 def figure(rows: list[dict], out_root: Path, path: str) -> None:
     """One panel per recipe: its 64 samples, titled with the recipe, its steps and its FID."""
     import matplotlib
@@ -111,7 +192,30 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting of every gankit recipe (repeatable)")
     p.add_argument("--figure", help="write every recipe's samples side by side here (PNG)")
+    p.add_argument("--families", nargs="?", const=",".join(FAMILIES), default=None,
+                   help="train model families with their defaults instead of recipes (all of them, or a "
+                        "comma-separated list from: " + ", ".join(FAMILIES) + ")")
+    p.add_argument("--tag", default="", help="--families with one family: name its row and folder (a probe)")
     a = p.parse_args()
+    if a.families is not None:
+        fams = [f.strip() for f in a.families.split(",") if f.strip()]
+        bad = [f for f in fams if f not in FAMILIES]
+        if bad:
+            p.error(f"--families: unknown {bad[0]!r}; valid: {', '.join(FAMILIES)}")
+        overrides = config_mod.parse_set(a.set)
+        rows = []
+        for fam in fams:
+            rows.append(run_family(fam, a.minutes, a.n, Path(a.out), a.seed, overrides,
+                                   a.tag if len(fams) == 1 else ""))
+            print(json.dumps(rows[-1]), flush=True)
+        print(f"\n{a.minutes:g} CPU-minutes per family, {torch.get_num_threads()} threads, n={a.n}, "
+              f"judge {JUDGE_FOR_DATA['mnist']}; floor = real train vs real test images\n")
+        print(family_table(rows))
+        if a.json:
+            Path(a.json).write_text(json.dumps(rows, indent=2))
+        if a.figure:
+            figure(rows, Path(a.out), a.figure)
+        return
     names = [r.strip() for r in a.recipes.split(",") if r.strip()]
     unknown = [r for r in names if r not in RECIPES]
     if unknown:
