@@ -109,21 +109,26 @@ def acgan_step(tr, x: torch.Tensor, y: torch.Tensor) -> dict:
     B = x.shape[0]
     out = {}
 
-    # 1. Update D on B real and B fake images, in one pass: (2B, C, H, W).
+    # 1. Update D on B real and B fake images. Two passes, not the notebook's one concatenated
+    #    batch: with batch norm in D (Radford's networks), a mixed batch normalises real and fake
+    #    together in D's update while G's update sees fakes alone, and G learns to exploit the gap
+    #    (measured: noise images that D's G-pass scores as real). Without batch norm (the notebook's
+    #    D) the two are the same computation.
     y_fake = tr.fake_labels(B)
     with tr.autocast():
         with torch.no_grad():
             fake = G(tr.noise(B), y_fake)
-        adv, cls = D.both(torch.cat([x, fake]))  # (2B,), (2B, K)
-        real_adv, fake_adv = adv.float()[:B], adv.float()[B:]
+        real_adv, real_cls = D.both(x)  # (B,), (B, K)
+        fake_adv = D.both(fake)[0]  # (B,)
+        real_adv, fake_adv = real_adv.float(), fake_adv.float()
         d_adv = tr.loss.d(real_adv, fake_adv, cfg.real_label)
-        d_cls = F.cross_entropy(cls[:B].float(), y)  # real images only
+        d_cls = F.cross_entropy(real_cls.float(), y)  # real images only
     d_loss = d_adv + d_cls + d_regularisers(tr, D, x, fake, None, out)
     tr.update("D", d_loss)
     if cfg.clip > 0:
         penalties.clip_weights(D, cfg.clip)
     out.update(d_loss=d_adv.detach(), d_cls=d_cls.detach(),
-               acc_real=(cls[:B].argmax(1) == y).float().mean().detach())
+               acc_real=(real_cls.argmax(1) == y).float().mean().detach())
     out.update(d_stats(tr, real_adv, fake_adv))
 
     # 2. Update G every n_critic steps: 2B fresh images of random classes, D frozen.
