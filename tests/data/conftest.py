@@ -5,9 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gankit.data import mnist as mnist_mod
-from gankit.data.idx import write_idx
+from gankit.data.idx import IDX_NAMES, write_idx
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +30,17 @@ def tiny_mnist(n: int, seed: int, shape=(28, 28), num_classes: int = 10):
     return x, y
 
 
+def _to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[-1, 1] floats back to the uint8 they came from."""
+    return torch.round((x + 1) * 127.5).to(torch.uint8).numpy()
+
+
 def write_mnist_dir(folder: Path, n_train: int = 20, n_test: int = 8, gz: bool = True, seed: int = 0):
     """Write the four standard MNIST IDX files into ``folder``; return {"train": (x, y), "test": (x, y)}."""
     folder.mkdir(parents=True, exist_ok=True)
     ext = ".gz" if gz else ""
     data = {"train": tiny_mnist(n_train, seed), "test": tiny_mnist(n_test, seed + 1)}
-    for split, (images, labels) in mnist_mod.IDX_NAMES.items():
+    for split, (images, labels) in IDX_NAMES.items():
         x, y = data[split]
         write_idx(folder / (images + ext), x)
         write_idx(folder / (labels + ext), y)
@@ -51,6 +57,12 @@ def make_tiny_mnist():
 def make_mnist_dir():
     """The ``write_mnist_dir`` helper, as a fixture."""
     return write_mnist_dir
+
+
+@pytest.fixture
+def to_uint8():
+    """[-1, 1] float images -> the uint8 they came from, as a fixture."""
+    return _to_uint8
 
 
 @pytest.fixture

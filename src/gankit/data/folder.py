@@ -31,8 +31,7 @@ from PIL import Image, ImageOps
 
 from ..errors import ConfigError, DataError
 from ..registry import DATASETS
-from . import Dataset
-from .mnist import check_split, images_from_uint8
+from . import Dataset, check_split, images_from_uint8
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}

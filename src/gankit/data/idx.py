@@ -15,21 +15,26 @@ raises a one-line ``DataError`` naming the file for anything wrong.
 
     write_idx("train-labels-idx1-ubyte.gz", np.array([5, 0, 4], np.uint8))
     read_idx("train-labels-idx1-ubyte.gz")  # -> array([5, 0, 4], dtype=uint8)
+
+Above the single file: ``read_idx_pair`` reads an images file with its labels file and checks
+that they belong together, and ``standard_idx_split`` finds the four standard files
+(``IDX_NAMES``, as MNIST and Fashion-MNIST ship them) in a folder.
 """
 from __future__ import annotations
 
-import contextlib
 import gzip
 import math
 import os
-import secrets
 import zlib
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ..errors import DataError
+from ..rundir import atomic_output  # noqa: F401  (re-exported: metrics/ imports it from here)
+from ..rundir import atomic_write
+from . import check_labels
 
 PathLike = Union[str, os.PathLike]
 
@@ -121,29 +126,76 @@ def write_idx(path: PathLike, array: np.ndarray, compress: bool | None = None) -
         compress = path.name.endswith(".gz")
     if compress:
         payload = gzip.compress(payload, mtime=0)
-    with atomic_output(path) as tmp:
-        tmp.write_bytes(payload)
-    return path
+    return atomic_write(path, payload)
 
 
-@contextlib.contextmanager
-def atomic_output(path: PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success fsync it and ``os.replace`` it into place.
+# --------------------------------------------------------------------------------------------
+# An images file with its labels; the standard four-file layout
+# --------------------------------------------------------------------------------------------
 
-    On any exception the temporary file is removed and ``path`` is left untouched, so readers
-    never see a half-written file.
+# Standard IDX file names (without ``.gz``) per split: (images, labels).
+IDX_NAMES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def find_raw_or_gz(folder: Path, name: str) -> Optional[Path]:
+    """``folder/name`` or ``folder/name.gz``, whichever exists (raw first)."""
+    for candidate in (folder / name, folder / (name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_idx_pair(
+    images_path: Path,
+    labels_path: Optional[Path],
+    image_shape: Optional[Tuple[int, int]] = (28, 28),
+    num_classes: Optional[int] = 10,
+) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Read an images IDX file and its labels IDX file, checking they belong together.
+
+    Returns x uint8 (N, H, W) and y int64 (N,) (None when ``labels_path`` is None). ``image_shape``
+    and ``num_classes``, when given, are enforced; any mismatch is a ``DataError`` naming the file.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A fresh name opened with "x" (not mkstemp) so the file gets the usual umask permissions.
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    open(tmp, "xb").close()
-    try:
-        yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    x = read_idx(images_path)
+    if x.dtype != np.uint8 or x.ndim != 3:
+        raise DataError(
+            f"{images_path}: expected uint8 images of shape (N, H, W), found {x.dtype} {x.shape}"
+        )
+    if image_shape is not None and x.shape[1:] != tuple(image_shape):
+        h, w = image_shape
+        raise DataError(f"{images_path}: expected images of shape (N, {h}, {w}), found {x.shape}")
+    if labels_path is None:
+        return x, None
+    y = read_idx(labels_path)
+    if y.ndim != 1 or y.dtype.kind not in "iu":
+        raise DataError(f"{labels_path}: expected integer labels of shape (N,), found {y.dtype} {y.shape}")
+    if len(y) != len(x):
+        raise DataError(f"{labels_path}: {len(y)} labels for the {len(x)} images in {images_path.name}")
+    y = y.astype(np.int64)
+    check_labels(y, num_classes, labels_path)
+    return x, y
+
+
+def standard_idx_split(
+    data_dir: Path, split: str, subdirs: Sequence[str]
+) -> Optional[Tuple[np.ndarray, np.ndarray, str]]:
+    """The standard IDX files of ``split`` in ``data_dir`` (or one of ``subdirs``), or None.
+
+    Returns x uint8 (N, 28, 28), y int64 (N,) in 0..9, and the images file's path. One file of
+    the pair without the other is a ``DataError`` naming the folder.
+    """
+    images_name, labels_name = IDX_NAMES[split]
+    for folder in [data_dir] + [data_dir / s for s in subdirs]:
+        images = find_raw_or_gz(folder, images_name)
+        labels = find_raw_or_gz(folder, labels_name)
+        if images is None and labels is None:
+            continue
+        if images is None or labels is None:
+            present, missing = (images, labels_name) if images else (labels, images_name)
+            raise DataError(f"{folder}: found {present.name} but not {missing}[.gz] next to it")
+        x, y = read_idx_pair(images, labels)
+        return x, y, str(images)
+    return None
