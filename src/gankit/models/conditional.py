@@ -81,16 +81,19 @@ class CGANGenerator(nn.Module):
         return self.net(torch.cat([z, self.embed(y)], 1))  # (B, z_dim + 50) -> (B, C, H, W)
 
 
-class RadfordCGANGenerator(nn.Module):
-    """Radford's generator on [z, embed(y)]: the tuned default's network with the label as input."""
+class RadfordConditionalGenerator(nn.Module):
+    """Radford's generator on z * embed(y), the notebook's Hadamard conditioning: both conditional
+    families' default G. Concatenating [z, embed(y)] instead (Mirza & Osindero, the conv cGAN) let
+    the label's rows outgrow z's and G drew one image per class (docs/benchmarks.md)."""
 
     def __init__(self, z_dim: int, num_classes: int, out_shape: tuple, width: int = 32):
         super().__init__()
-        self.embed = nn.Embedding(num_classes, LABEL_EMBED_DIM)
-        self.net = RadfordGenerator(z_dim + LABEL_EMBED_DIM, out_shape, width)
+        self.embed = nn.Embedding(num_classes, z_dim)
+        nn.init.xavier_normal_(self.embed.weight)
+        self.net = RadfordGenerator(z_dim, out_shape, width)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([z, self.embed(y)], 1))  # (B, z_dim + 50) -> (B, C, H, W)
+        return self.net(z * self.embed(y))  # (B, z_dim) -> (B, C, H, W)
 
 
 def _head(body: nn.Module, h: torch.Tensor) -> torch.Tensor:
@@ -106,10 +109,10 @@ class ProjectionDiscriminator(nn.Module):
     def __init__(self, in_shape: tuple, num_classes: int, width: int = 64, dropout: float = 0.3,
                  leak: float = 0.2, sn: bool = False, arch: str = "conv"):
         super().__init__()
+        self.pool = arch == "radford"  # Miyato & Koyama's projection: on features summed over space
         if arch == "radford":
             self.body = RadfordDiscriminator(in_shape, width, dropout, leak, sn)
-            head = self.body.head
-            feat = head.in_channels * head.kernel_size[0] * head.kernel_size[1]  # 256 * 3 * 3 at width 64
+            feat = self.body.head.in_channels  # 4 * width
         else:
             self.body = DCGANDiscriminator(in_shape, width, dropout, leak, sn)
             feat = self.body.head.in_features  # 128 * 7 * 7 for MNIST
@@ -119,7 +122,8 @@ class ProjectionDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = self.body.features(x)  # (B, C, h, w)
-        return _head(self.body, h) + (self.embed(y) * h.flatten(1)).sum(1)  # (B,) logits
+        f = h.sum((2, 3)) if self.pool else h.flatten(1)  # (B, C) or (B, C * h * w)
+        return _head(self.body, h) + (self.embed(y) * f).sum(1)  # (B,) logits
 
 
 # The conditional families' defaults: the dcgan family's tuned networks and optimiser (Radford's
@@ -133,7 +137,7 @@ CONDITIONAL_TUNED = {**TUNED, "ema": 0.999}
 def build_cgan(cfg, data) -> nn.ModuleDict:
     _check(cfg, data, "cgan")
     if cfg.arch == "radford":
-        G = RadfordCGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width)
+        G = RadfordConditionalGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width)
     else:
         G = CGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width, cfg.leak)
     return nn.ModuleDict({
@@ -202,19 +206,6 @@ class ACGANDiscriminator(nn.Module):
         return self.both(x)[0]
 
 
-class RadfordACGANGenerator(nn.Module):
-    """Radford's generator on z * embed(y), the notebook's Hadamard conditioning."""
-
-    def __init__(self, z_dim: int, num_classes: int, out_shape: tuple, width: int = 32):
-        super().__init__()
-        self.embed = nn.Embedding(num_classes, z_dim)
-        nn.init.xavier_normal_(self.embed.weight)
-        self.net = RadfordGenerator(z_dim, out_shape, width)
-
-    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.net(z * self.embed(y))  # (B, C, H, W)
-
-
 class RadfordACGANDiscriminator(nn.Module):
     """Radford's discriminator with a second, class head on its last feature map."""
 
@@ -241,7 +232,7 @@ def build_acgan(cfg, data) -> nn.ModuleDict:
     _check(cfg, data, "acgan")
     if cfg.arch == "radford":
         return nn.ModuleDict({
-            "G": RadfordACGANGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width),
+            "G": RadfordConditionalGenerator(cfg.z_dim, data.num_classes, data.shape, cfg.width),
             "D": RadfordACGANDiscriminator(data.shape, data.num_classes, cfg.width, cfg.dropout, cfg.leak,
                                            cfg.spectral_norm),
         })
