@@ -1,8 +1,16 @@
 """Conditional GANs: the label is an input of both networks.
 
+Each family has two networks (``arch``):
+- ``radford``, the default: the dcgan family's tuned networks (Radford et al.'s, width 32) and
+  optimiser, with G conditioned by a Hadamard product z * embed(y) (as the notebook's AC-GAN) and
+  D given a projection term (cgan) or a class head (acgan). Chosen by measurement
+  (docs/benchmarks.md, "How each family's defaults were chosen").
+- ``conv``: the papers' and the seeds' networks, below.
+
 ``cgan`` (Mirza & Osindero 2014, on the DCGAN of the lecture notes): G sees z concatenated with a
 learned label embedding; D is the lecture's DCGAN discriminator plus a projection term
-(Miyato & Koyama 2018): logit = head(h) + <embed(y), h>, h = D's features. Trained by ``gan_step``.
+(Miyato & Koyama 2018): logit = head(h) + <embed(y), h>, h = D's features (with ``radford``: its
+last feature map summed over space, (B, 4 * width)). Trained by ``gan_step``.
 
 ``acgan`` (Odena et al. 2017), as in the notebook 001_885837f1aa895cae.txt (Keras' mnist_acgan):
 G: z (B, z_dim) * embed(y) (B, z_dim)  (Hadamard product, glorot-normal embedding)
