@@ -8,6 +8,12 @@ G: z (B, 100) -> Linear 7*7*256 (no bias) -> BN -> LeakyReLU -> (B, 256, 7, 7)
 D: (B, 1, 28, 28) -> Conv 64, 5x5, s2 -> LeakyReLU -> Dropout 0.3   (B, 64, 14, 14)
    -> Conv 128, 5x5, s2 -> LeakyReLU -> Dropout 0.3                  (B, 128, 7, 7)
    -> Flatten -> Linear 1                                            (B,) logits
+with Keras' defaults, which the lecture relies on: glorot-uniform weights and zero biases,
+BatchNormalization(momentum=0.99, epsilon=1e-3) (PyTorch's momentum 0.01, eps 1e-3), and
+TensorFlow's 'same' padding, which pads a stride-2 layer asymmetrically (one pixel before, two
+after, for 5x5 kernels): ``SameConv2d`` and ``SameConvTranspose2d`` put every output pixel where
+Keras puts it (PyTorch's symmetric ``padding=2, output_padding=1`` shifts G's and D's stride-2
+outputs by one pixel against the lecture's).
 Other sizes (8, 32, 64 pixels; 1 or 3 channels) keep the pattern with one stride-2 layer per
 halving, see ``upsample_plan``.
 
@@ -28,15 +34,67 @@ CPU budget; gankit's tuned default uses it (docs/benchmarks.md, "Quality per bud
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import register_family
 from .blocks import maybe_sn, upsample_plan
 
 
+def keras_init_(module: nn.Module) -> nn.Module:
+    """Keras' default initialisation, in place: glorot-uniform weights (Dense, Conv2D,
+    Conv2DTranspose; the fans over kernel area times input and output channels, as Keras counts
+    them) and zero biases. Returns ``module``."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return module
+
+
+def keras_bn(n: int, dim: int = 2) -> nn.Module:
+    """keras.layers.BatchNormalization(): moving averages kept with momentum 0.99 (PyTorch's 0.01),
+    epsilon 1e-3."""
+    return (nn.BatchNorm2d if dim == 2 else nn.BatchNorm1d)(n, eps=1e-3, momentum=0.01)
+
+
+def tf_same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """(before, after) padding of TensorFlow's 'same' convolution along one axis: the output has
+    ceil(size / stride) pixels and the odd pixel of padding goes after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class SameConv2d(nn.Conv2d):
+    """keras.layers.Conv2D(padding='same'): TensorFlow's padding, computed from the input's size."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int, bias: bool = True):
+        super().__init__(cin, cout, kernel, stride, padding=0, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        (ph0, ph1), (pw0, pw1) = (tf_same_pads(n, k, s) for n, k, s in
+                                  zip(x.shape[-2:], self.kernel_size, self.stride))
+        return super().forward(F.pad(x, (pw0, pw1, ph0, ph1)))
+
+
+class SameConvTranspose2d(nn.ConvTranspose2d):
+    """keras.layers.Conv2DTranspose(padding='same'): ``stride`` times the input's size, cropped
+    from the full transposed convolution as TensorFlow crops it (``tf_same_pads`` of the output:
+    for 5x5 stride 2, one pixel off the top and left, two off the bottom and right)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int, bias: bool = False):
+        super().__init__(cin, cout, kernel, stride, padding=max(kernel - stride, 0) // 2, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        return super().forward(x)[..., :h * self.stride[0], :w * self.stride[1]]
+
+
 def _convT(cin: int, cout: int, stride: int) -> nn.ConvTranspose2d:
-    # 5x5 'same' transposed conv: stride 1 keeps the size, stride 2 doubles it exactly.
-    return nn.ConvTranspose2d(cin, cout, 5, stride, padding=2, output_padding=stride - 1, bias=False)
+    # Conv2DTranspose(cout, (5, 5), strides=stride, padding='same', use_bias=False)
+    return SameConvTranspose2d(cin, cout, 5, stride, bias=False)
 
 
 class DCGANGenerator(nn.Module):
@@ -47,15 +105,16 @@ class DCGANGenerator(nn.Module):
         s0, k = upsample_plan(h)
         ch = width * 2 ** k  # 256 for MNIST
         self.start = (ch, s0, s0)
-        self.fc = nn.Sequential(nn.Linear(z_dim, ch * s0 * s0, bias=False), nn.BatchNorm1d(ch * s0 * s0),
+        self.fc = nn.Sequential(nn.Linear(z_dim, ch * s0 * s0, bias=False), keras_bn(ch * s0 * s0, dim=1),
                                 nn.LeakyReLU(leak))
-        layers = [_convT(ch, ch // 2, 1), nn.BatchNorm2d(ch // 2), nn.LeakyReLU(leak)]
+        layers = [_convT(ch, ch // 2, 1), keras_bn(ch // 2), nn.LeakyReLU(leak)]
         ch //= 2
         for _ in range(k - 1):
-            layers += [_convT(ch, ch // 2, 2), nn.BatchNorm2d(ch // 2), nn.LeakyReLU(leak)]
+            layers += [_convT(ch, ch // 2, 2), keras_bn(ch // 2), nn.LeakyReLU(leak)]
             ch //= 2
         layers += [_convT(ch, c, 2 if k else 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
+        keras_init_(self)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(self.fc(z).view(-1, *self.start))  # (B, C, H, W)
@@ -69,13 +128,13 @@ class DCGANDiscriminator(nn.Module):
         _, k = upsample_plan(h)
         layers, cin, cout = [], c * pack, width
         for _ in range(max(k, 2)):
-            layers += [maybe_sn(nn.Conv2d(cin, cout, 5, 2, padding=2), sn), nn.LeakyReLU(leak)]
+            layers += [maybe_sn(keras_init_(SameConv2d(cin, cout, 5, 2)), sn), nn.LeakyReLU(leak)]
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             cin, cout = cout, cout * 2
             h, w = (h + 1) // 2, (w + 1) // 2
         self.features = nn.Sequential(*layers)
-        self.head = maybe_sn(nn.Linear(cin * h * w, 1), sn)
+        self.head = maybe_sn(keras_init_(nn.Linear(cin * h * w, 1)), sn)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.features(x).flatten(1)).squeeze(1)  # (B,) logits

@@ -1,0 +1,132 @@
+"""The lecture's network (000_eb9a6f1966f0c3dc.txt) as Keras builds it: 'same' padding aligned as
+TensorFlow aligns it, Keras' initialisation and batch-norm settings.
+
+The expected pixel positions were measured on TensorFlow 2.21 / Keras 3.15 (Conv2DTranspose and
+Conv2D, 5x5, stride 2, padding='same', a one-hot kernel on a one-hot input); TensorFlow is not
+needed here.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from gankit.models.dcgan import (DCGANDiscriminator, DCGANGenerator, SameConv2d, SameConvTranspose2d,
+                                 tf_same_pads)
+
+
+def one_hot_kernel(layer: nn.Module, a: int, b: int) -> None:
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.weight[0, 0, a, b] = 1.0
+
+
+def lit(y: torch.Tensor) -> list:
+    return torch.nonzero(y[0, 0]).tolist()
+
+
+# (kernel tap, output pixel) for an impulse at input pixel (3, 3) of a 7x7 map, in TensorFlow.
+TF_CONVT_S2 = [((0, 0), (5, 5)), ((2, 2), (7, 7)), ((4, 4), (9, 9)), ((0, 4), (5, 9))]
+
+
+@pytest.mark.parametrize("tap,expected", TF_CONVT_S2)
+def test_stride2_transposed_conv_puts_pixels_where_keras_does(tap, expected):
+    layer = SameConvTranspose2d(1, 1, 5, 2)
+    one_hot_kernel(layer, *tap)
+    x = torch.zeros(1, 1, 7, 7)
+    x[0, 0, 3, 3] = 1.0
+    y = layer(x)
+    assert y.shape == (1, 1, 14, 14)
+    assert lit(y) == [list(expected)]
+
+
+def test_generator_upsampling_layers_are_the_aligned_ones():
+    G = DCGANGenerator(100, (1, 28, 28))
+    convs = [m for m in G.modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert [type(m) for m in convs] == [SameConvTranspose2d] * 3
+    assert [m.stride[0] for m in convs] == [1, 2, 2]
+    x = torch.zeros(1, 64, 14, 14)
+    x[0, :, 0, 0] = 1.0
+    last = convs[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.weight[:, 0, 0, 0] = 1.0  # tap (0, 0): TensorFlow sends input (i, j) to (2i - 1, 2j - 1)
+        x[0, :, 0, 0] = 0.0
+        x[0, :, 6, 2] = 1.0
+    assert lit(last(x)) == [[11, 3]]
+
+
+# (input pixel, kernel tap, output pixels) of a 28x28 map through Conv2D(5, strides=2, 'same'):
+# TensorFlow's output o reads input 2o - 1 + tap (one pixel of padding before, two after).
+TF_CONV_S2 = [(10, (0, 0), []), (10, (4, 4), []), (11, (1, 1), []), (0, (1, 1), [[0, 0]]),
+              (27, (4, 4), [[12, 12]]), (9, (0, 0), [[5, 5]])]
+
+
+@pytest.mark.parametrize("pixel,tap,expected", TF_CONV_S2)
+def test_stride2_conv_reads_pixels_where_keras_does(pixel, tap, expected):
+    layer = SameConv2d(1, 1, 5, 2, bias=False)
+    one_hot_kernel(layer, *tap)
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, pixel, pixel] = 1.0
+    y = layer(x)
+    assert y.shape == (1, 1, 14, 14)
+    assert lit(y) == expected
+
+
+def test_tf_same_pads():
+    assert tf_same_pads(28, 5, 2) == (1, 2)
+    assert tf_same_pads(14, 5, 2) == (1, 2)
+    assert tf_same_pads(7, 5, 2) == (2, 2)  # odd size: out 4, symmetric
+    assert tf_same_pads(7, 5, 1) == (2, 2)
+    assert tf_same_pads(3, 1, 2) == (0, 0)
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 8, 8), (3, 64, 64)])
+def test_sizes_other_than_mnist_keep_their_shapes(shape):
+    G, D = DCGANGenerator(16, shape, width=8), DCGANDiscriminator(shape, width=8)
+    x = G(torch.randn(3, 16))
+    assert x.shape == (3, *shape)
+    assert D(x).shape == (3,)
+
+
+def glorot_limit(w: torch.Tensor) -> float:
+    rf = w[0, 0].numel() if w.dim() > 2 else 1
+    return math.sqrt(6.0 / ((w.shape[0] + w.shape[1]) * rf))
+
+
+def test_keras_initialisation():
+    torch.manual_seed(0)
+    G, D = DCGANGenerator(100, (1, 28, 28)), DCGANDiscriminator((1, 28, 28))
+    layers = [m for net in (G, D) for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
+    assert len(layers) == 7  # G: Dense + 3 ConvT; D: 2 Conv + Dense
+    for m in layers:
+        lim = glorot_limit(m.weight)
+        w = m.weight.detach()
+        assert w.abs().max() <= lim
+        assert w.std().item() == pytest.approx(lim / math.sqrt(3), rel=0.05 if w.numel() > 1000 else 0.3)
+        if m.bias is not None:
+            assert torch.count_nonzero(m.bias) == 0
+    # the last ConvT (64 -> 1, 5x5): Keras' limit sqrt(6 / (25 * 65)) = 0.061; PyTorch's default 0.2
+    assert glorot_limit(layers[3].weight) == pytest.approx(0.0608, abs=1e-4)
+
+
+def test_keras_batchnorm_settings():
+    G = DCGANGenerator(100, (1, 28, 28))
+    bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    assert len(bns) == 3
+    assert all(m.eps == 1e-3 and m.momentum == 0.01 for m in bns)
+    # momentum 0.99 in Keras' sense: one training batch moves the running mean 1% of the way
+    bn = bns[0]
+    x = torch.randn(64, bn.num_features) + 3.0
+    bn.train()
+    bn(x)
+    torch.testing.assert_close(bn.running_mean, 0.01 * x.mean(0))
+
+
+def test_spectral_norm_wraps_the_aligned_conv():
+    D = DCGANDiscriminator((1, 28, 28), sn=True)
+    convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
+    assert all(isinstance(m, SameConv2d) and hasattr(m, "parametrizations") for m in convs)
+    assert D(torch.randn(2, 1, 28, 28)).shape == (2,)
