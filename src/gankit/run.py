@@ -1,8 +1,8 @@
 """A run directory, loaded: ``gankit.load(RUN).sample(n)``.
 
-A run directory holds config.yaml, checkpoints/, samples/, log.jsonl and the rest (see
-DESIGN.md). Loading rebuilds the family's networks from the config and fills them from the
-newest good checkpoint, read with ``weights_only=True``.
+A run directory holds config.yaml, checkpoints/, samples/, log.jsonl and the rest (its layout
+is ``gankit.rundir``'s). Loading rebuilds the family's networks from the config and fills them
+from the newest good checkpoint, read with ``weights_only=True``.
 """
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from types import SimpleNamespace
 
 import torch
 
+from . import checkpoint as checkpoints
 from . import config as config_mod
+from . import rundir
 from .config import Config
 from .errors import ConfigError, GankitError, RunDirError
 from .models import Family
 from .models.blocks import sample_z
 from .registry import MODELS
-from .training import checkpoint as checkpoints
 
 
 def _truncated_normal(n: int, d: int, bound: float, g: torch.Generator) -> torch.Tensor:
@@ -89,25 +90,24 @@ class Run:
         headline figures: eval.json's beside their floors, else the last quality check of training."""
         import base64
         import html
-        import json
 
-        grids = sorted((self.path / "samples").glob("epoch-*.png"))
-        final = self.path / "samples" / "final.png"
+        grids = rundir.epoch_grids(self.path)
+        final = rundir.final_grid(self.path)
         grid = final if final.is_file() else (grids[-1] if grids else None)
         parts = [f"<b>{html.escape(str(self.path))}</b>: {html.escape(self.config.model)} on "
                  f"{html.escape(self.config.data)}"]
         if self.state:
             parts[0] += f", step {self.state.get('step')}, epoch {self.state.get('epoch')}"
         rows = []
+        ev = rundir.read_eval(self.path)
         try:
-            ev = json.loads((self.path / "eval.json").read_text())
             for k in ("fid", "classifier_score", "read_as_digit", "classes_covered", "modes_covered", "high_quality"):
                 m = ev["metrics"].get(k)
                 if m and m.get("value") is not None:
                     of = f"/{m['of']}" if "of" in m else ""
                     rows.append((k.replace("_", " "), f"{_short(m['value'])}{of}", f"{_short(m['floor'])}{of}"))
-            head = ("eval.json", f"n={ev.get('n')}", "floor")
-        except (OSError, ValueError, KeyError, TypeError):
+            head = (rundir.EVAL, f"n={ev.get('n')}", "floor")
+        except (KeyError, TypeError, AttributeError):  # no eval.json (None), or not one gankit wrote
             checks = [r for r in self.log if "fid" in r or "modes_covered" in r]
             if checks:
                 last = checks[-1]
@@ -136,9 +136,7 @@ class Run:
 
     @property
     def log(self) -> list[dict]:
-        from .report.plots import read_log
-
-        return read_log(self.path / "log.jsonl")
+        return rundir.read_log(self.path)
 
 
 def _short(v) -> str:
@@ -149,13 +147,13 @@ def checkpoint_file(run: Path, which: str) -> str | None:
     """``--checkpoint`` -> a file name in RUN/checkpoints: ``last`` (None: the newest good one,
     last.pt or, if it is damaged, the newest kept epoch), ``best`` (best.pt, the best quality
     check of training) or ``epoch-N`` (a kept epoch-NNNN.pt)."""
-    ckpts = run / "checkpoints"
+    ckpts = rundir.checkpoints_dir(run)
     have = sorted(p.stem for p in ckpts.glob("*.pt")) if ckpts.is_dir() else []
     if which in (None, "", "last"):
         return None
-    name = {"best": "best.pt"}.get(which)
+    name = {"best": rundir.BEST}.get(which)
     if name is None and which.startswith("epoch-") and which[6:].isdigit():
-        name = f"epoch-{int(which[6:]):04d}.pt"
+        name = rundir.epoch_checkpoint_name(int(which[6:]))
     if name is None:
         raise ConfigError(f"--checkpoint: {which!r}; valid: last, best, epoch-N")
     if not (ckpts / name).is_file():
@@ -168,15 +166,13 @@ def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = No
          checkpoint: str | None = None) -> Run:
     """Load a run directory for sampling, exploring and evaluating: from its newest good checkpoint,
     or ``checkpoint`` (``last``, ``best``, ``epoch-N``: see ``checkpoint_file``)."""
-    run = Path(path)
-    if not run.is_dir() or not (run / "config.yaml").is_file():
-        raise RunDirError(f"{run}: not a gankit run directory (no config.yaml)")
+    run = rundir.require_run_dir(path)
     checkpoint_name = checkpoint_name or checkpoint_file(run, checkpoint)
     if checkpoint_name:
-        used = run / "checkpoints" / checkpoint_name
+        used = rundir.checkpoint_path(run, checkpoint_name)
         state = checkpoints.load(used)
     else:
-        state, used = checkpoints.load_latest_good(run / "checkpoints")
+        state, used = checkpoints.load_latest_good(rundir.checkpoints_dir(run))
     try:
         cfg = config_mod.resolve(state["config"], where=str(used))
     except GankitError as e:
@@ -208,13 +204,11 @@ def trained_config(run_dir: str | Path) -> tuple[Config, Path]:
     """The settings ``run_dir`` was trained with and the file they come from: its newest good
     checkpoint (damaged ones are skipped quietly here; the resume itself reports them), or
     config.yaml when the run stopped before its first checkpoint."""
-    run = Path(run_dir)
-    if not (run / "config.yaml").is_file():
-        raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml)")
-    if not checkpoints.candidates(run / "checkpoints"):
-        path = run / "config.yaml"
+    run = rundir.require_run_dir(run_dir, "--resume")
+    if not checkpoints.candidates(rundir.checkpoints_dir(run)):
+        path = rundir.config_path(run)
         return config_mod.resolve(config_mod.read_file(path, "--resume"), where=f"--resume: {path}"), path
-    state, used = checkpoints.load_latest_good(run / "checkpoints", warn=lambda message: None)
+    state, used = checkpoints.load_latest_good(rundir.checkpoints_dir(run), warn=lambda message: None)
     try:
         return config_mod.resolve(state["config"], where=str(used)), used
     except (KeyError, TypeError, AttributeError):
@@ -224,7 +218,7 @@ def trained_config(run_dir: str | Path) -> tuple[Config, Path]:
 def check_config_file(run_dir: str | Path, trained: Config, source: Path, resumable) -> None:
     """config.yaml beside the checkpoints must agree with them on every setting a resume cannot
     change: an edit there would otherwise be silently ignored (the checkpoint's settings win)."""
-    path = Path(run_dir) / "config.yaml"
+    path = rundir.config_path(run_dir)
     where = f"--resume: {path}"
     on_disk = config_mod.resolve(config_mod.read_file(path, "--resume"), where=where)
     for key in config_mod.field_names():
@@ -247,7 +241,7 @@ def resume_overrides(run_dir: str | Path, given: dict, resumable) -> dict:
     """
     run = Path(run_dir)
     trained, source = trained_config(run)
-    if source.name != "config.yaml":
+    if source.name != rundir.CONFIG:
         check_config_file(run, trained, source, resumable)
     where = {k: given[k] for k in WHERE_KEYS if k in given}
     if where:

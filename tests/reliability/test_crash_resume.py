@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gankit.training import checkpoint
+from gankit import checkpoint
 
 KILLS = 10
 SEED = 20240

@@ -10,7 +10,7 @@ import torch
 
 import gankit
 from gankit.errors import RunDirError
-from gankit.training import checkpoint
+from gankit import checkpoint
 
 # A tiny DCGAN on the 8x8 digits: 2 steps per epoch, a kept checkpoint every epoch.
 TRAIN = ["--data", "digits", "--model", "dcgan", "--set", "width=8", "--set", "limit=64", "--batch-size", "32",

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import gankit
-from gankit.training import checkpoint
+from gankit import checkpoint
 
 # The lecture's network (arch=conv): without batch norm in D, absurd learning rates do diverge.
 TINY = ["--data", "digits", "--model", "dcgan", "--set", "arch=conv", "--set", "width=8", "--set", "limit=64", "--batch-size", "32",
@@ -118,9 +118,16 @@ def test_full_disk_during_a_checkpoint_write_keeps_the_previous_one(finished_run
     before = {p.name: p.read_bytes() for p in ckpt.iterdir()}
     if where == "fsync":
         monkeypatch.setattr(os, "fsync", _enospc)
-    else:
-        real_fdopen = os.fdopen
-        monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: _HalfThenFull(real_fdopen(fd, *a, **k)))
+    else:  # the checkpoint's temporary file takes half of the bytes, then the disk is full
+        real_open = builtins.open
+
+        def half_then_full_open(file, mode="r", *args, **kwargs):
+            f = real_open(file, mode, *args, **kwargs)
+            temp = isinstance(file, (str, os.PathLike)) and re.fullmatch(r"\.[^/]+\.pt\.[^/]+\.tmp",
+                                                                          os.path.basename(os.fspath(file)))
+            return _HalfThenFull(f) if temp and "w" in mode else f
+
+        monkeypatch.setattr(builtins, "open", half_then_full_open)
     code, out, err = cli("train", "--resume", finished_run, "--epochs", "2", "--no-progress")
     monkeypatch.undo()
     assert code == 2

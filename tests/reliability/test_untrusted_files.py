@@ -15,7 +15,7 @@ import torch
 import gankit
 from gankit.data import mnist as mnist_mod
 from gankit.errors import DataError, RunDirError
-from gankit.training import checkpoint
+from gankit import checkpoint
 
 
 class _Payload:

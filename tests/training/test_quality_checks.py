@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import gankit
-from gankit.training import checkpoint
+from gankit import checkpoint
 from gankit.training.steps import STEPS
 
 TINY = {"model": "dcgan", "data": "digits", "width": 16, "progress": False, "report": False, "eval_n": 200}

@@ -13,8 +13,9 @@ import html
 import os
 from pathlib import Path
 
+from .. import rundir
 from ..errors import GankitError
-from .html import TEMPLATE, _fmt, metric_rows, read_config, read_eval, read_log
+from .html import TEMPLATE, _fmt, metric_rows
 
 KEY_SETTINGS = ("model", "data", "loss", "batch_size", "z_dim", "lr_g", "lr_d", "seed")
 NOT_SETTINGS = {"out", "name", "runs_dir", "progress", "report", "tensorboard", "data_dir", "epochs", "minutes",
@@ -30,9 +31,9 @@ def compare(runs: list[str | Path]) -> tuple[list[str], list[dict]]:
     infos = []
     for r in runs:
         p = Path(r)
-        cfg = read_config(p)
-        log = read_log(p)
-        infos.append((p, cfg, log[-1] if log else {}, metric_rows(read_eval(p))))
+        cfg = rundir.read_config(p)
+        log = rundir.read_log(p)
+        infos.append((p, cfg, log[-1] if log else {}, metric_rows(rundir.read_eval(p))))
     differing = []
     for k in infos[0][1]:
         if k in KEY_SETTINGS or k in NOT_SETTINGS:
@@ -81,7 +82,7 @@ def to_html(columns: list[str], rows: list[dict], where: Path | None = None) -> 
             v = r.get(c)
             text = e(_fmt(v))
             if c == "run":
-                report = r["_path"] / "report.html"
+                report = rundir.report_path(r["_path"])
                 if report.is_file() and where is not None:
                     href = Path(os.path.relpath(report.resolve(), where.resolve())).as_posix()
                     text = f'<a href="{e(href, quote=True)}">{text}</a>'
@@ -105,9 +106,6 @@ def write_compare(runs: list[str | Path], out: str | Path | None = None) -> tupl
     out = Path(out)
     if out.suffix.lower() not in (".md", ".html", ".htm"):
         raise GankitError(f"--out: {out} must end in .md (Markdown) or .html")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)  # before to_html, which links relative to it
     text = md if out.suffix.lower() == ".md" else to_html(columns, rows, out.parent)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
-    return md, out
+    return md, rundir.atomic_write(out, text)

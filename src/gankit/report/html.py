@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import datetime
 import html
-import json
-import os
-import platform
 import re
 import string
 import sys
 from pathlib import Path
 from urllib.parse import quote
 
-import yaml
-
+from .. import rundir
 from ..errors import RunDirError
+from .plots import plot_losses
 
 TEMPLATE = Path(__file__).with_name("template.html")
 IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".svg")
@@ -49,39 +46,6 @@ EXPLORE_CAPTIONS = [
     ("discriminator", "D's decision surface under data and samples, and G's mapping of a latent grid"),
 ]
 LOG_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "gp", "r1", "g_cls", "d_cls", "acc_fake", "recon", "kl", "elbo")
-
-
-# ---- reading a run directory -------------------------------------------------------------------------
-def read_config(run_dir: Path) -> dict:
-    """The run's ``config.yaml`` as a plain dict (not validated: a report shows what is there)."""
-    path = run_dir / "config.yaml"
-    if not run_dir.is_dir() or not path.is_file():
-        raise RunDirError(f"{run_dir}: not a gankit run directory (no config.yaml)")
-    try:
-        cfg = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise RunDirError(f"{path}: cannot read it ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
-    if not isinstance(cfg, dict):
-        raise RunDirError(f"{path}: expected a mapping of key: value")
-    return cfg
-
-
-def read_log(run_dir: Path) -> list[dict]:
-    from .plots import read_log as _read
-
-    return _read(run_dir / "log.jsonl")
-
-
-def read_eval(run_dir: Path) -> dict | None:
-    """``eval.json`` as a dict, or None when absent or unreadable."""
-    path = run_dir / "eval.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _number(v):
@@ -129,63 +93,6 @@ def shortfall(value, floor, better) -> float | None:
     if better == "one":  # density: about 1 for real data
         return abs(v - 1) - abs(f - 1)
     return None
-
-
-# ---- environment ---------------------------------------------------------------------------------------
-def environment(cfg: dict) -> dict:
-    """Versions, machine and device of this process, for the run's config."""
-    import numpy
-    import torch
-
-    try:
-        from importlib.metadata import version
-
-        gk = version("gankit")
-    except Exception:  # not installed (a source checkout on sys.path)
-        gk = "unknown"
-    env = {
-        "recorded": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "gankit": gk,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "cuda": torch.version.cuda or "none",
-        "cuda_available": torch.cuda.is_available(),
-    }
-    want = str(cfg.get("device", "auto"))
-    if torch.cuda.is_available() and want in ("auto", "cuda") or want.startswith("cuda:"):
-        try:
-            idx = int(want.split(":")[1]) if ":" in want else 0
-            env["device"] = f"{want} ({torch.cuda.get_device_name(idx)})"
-        except Exception:
-            env["device"] = want
-    else:
-        env["device"] = "cpu" if want == "auto" else want
-    env["precision"] = cfg.get("precision", "auto")
-    env["seed"] = cfg.get("seed")
-    if "WORLD_SIZE" in os.environ:
-        env["world_size"] = int(os.environ["WORLD_SIZE"])
-    return env
-
-
-def recorded_environment(run_dir: Path, cfg: dict) -> dict:
-    """``env.json`` of the run, written now if the run has none yet."""
-    path = run_dir / "env.json"
-    if path.is_file():
-        try:
-            env = json.loads(path.read_text())
-            if isinstance(env, dict):
-                return env
-        except (OSError, ValueError):
-            pass
-    env = environment(cfg)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(env, indent=1) + "\n")
-    os.replace(tmp, path)
-    return env
 
 
 # ---- HTML pieces ---------------------------------------------------------------------------------------
@@ -247,8 +154,9 @@ def _table(rows: list[tuple], header: tuple | None = None, classes: list[str] | 
     return "\n".join(out)
 
 
-def _latest(run_dir: Path, pattern: str) -> Path | None:
-    files = sorted((run_dir / "samples").glob(pattern))
+def _latest(run_dir: Path, kind: str) -> Path | None:
+    """The newest of the family's per-epoch grids of ``kind`` (``rundir.CLASS_GRID``, ...)."""
+    files = rundir.epoch_grids(run_dir, kind)
     return files[-1] if files else None
 
 
@@ -271,7 +179,7 @@ def _explore_caption(stem: str) -> str:
 
 
 def _explore_section(run_dir: Path) -> str:
-    d = run_dir / "explore"
+    d = rundir.explore_dir(run_dir)
     files = sorted((p for p in d.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES and ".tmp." not in p.name),
                    key=lambda p: (p.stem, p.suffix.lower() != ".png")) if d.is_dir() else []  # a PNG, then its GIF
     if not files:
@@ -288,7 +196,7 @@ def _explore_section(run_dir: Path) -> str:
 def _metrics_section(run_dir: Path, ev: dict | None) -> str:
     rows = metric_rows(ev)
     if not rows:
-        return (f'<p class="muted">No <code>eval.json</code> yet: run <code>gankit evaluate {_e(run_dir)}</code>, '
+        return (f'<p class="muted">No <code>{rundir.EVAL}</code> yet: run <code>gankit evaluate {_e(run_dir)}</code>, '
                 f'then <code>gankit report {_e(run_dir)}</code>.</p>')
 
     def show(v, std=None, of=None):
@@ -315,7 +223,8 @@ def _metrics_section(run_dir: Path, ev: dict | None) -> str:
         if k in ev and not isinstance(ev[k], (dict, list)):
             meta.append(f"{_e(k)}: <code>{_e(ev[k])}</code>")
     out.append('<p class="muted">The floor is the same figure for real test images in place of the samples: what a '
-               'perfect generator would score at this n. From <a href="eval.json"><code>eval.json</code></a>'
+               'perfect generator would score at this n. '
+               f'From <a href="{rundir.EVAL}"><code>{rundir.EVAL}</code></a>'
                + (" — " + ", ".join(meta) if meta else "") + ".</p>")
     return "\n".join(out)
 
@@ -333,7 +242,7 @@ def _config_section(cfg: dict) -> str:
         classes.append("changed" if k in defaults and defaults[k] != v else "")
     return (_table(rows, ("key", "value"), classes) +
             '<p class="muted">Bold: differs from the default. Rerun with '
-            '<a href="config.yaml"><code>config.yaml</code></a>.</p>')
+            f'<a href="{rundir.CONFIG}"><code>{rundir.CONFIG}</code></a>.</p>')
 
 
 def _summary(cfg: dict, log: list[dict], ev: dict | None) -> str:
@@ -348,7 +257,7 @@ def _summary(cfg: dict, log: list[dict], ev: dict | None) -> str:
     if checks:
         best = min(checks, key=lambda r: r["fid"])
         rows += [("last training FID", f"{checks[-1]['fid']:.2f} (step {checks[-1]['step']})"),
-                 ("best training FID", f"{best['fid']:.2f} (step {best['step']}, checkpoints/best.pt)")]
+                 ("best training FID", f"{best['fid']:.2f} (step {best['step']}, {rundir.CHECKPOINTS}/{rundir.BEST})")]
     return _table([r for r in rows if r[1] is not None], ("", "value"))
 
 
@@ -357,8 +266,8 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write ``RUN/report.html`` (or ``out``, which must lie inside the run directory so that the
     relative image links hold) and return its path."""
     run_dir = Path(run_dir)
-    cfg = read_config(run_dir)
-    out = Path(out) if out else run_dir / "report.html"
+    cfg = rundir.read_config(run_dir)
+    out = Path(out) if out else rundir.report_path(run_dir)
     try:
         out.resolve().relative_to(run_dir.resolve())
     except ValueError:
@@ -366,29 +275,27 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
                           f"relatively)") from None
     if out.resolve().parent != run_dir.resolve():
         raise RunDirError(f"--out: {out} must be a file directly in {run_dir}")
-    log = read_log(run_dir)
-    losses = run_dir / "losses.png"
-    log_path = run_dir / "log.jsonl"
-    if log and (not losses.exists() or losses.stat().st_mtime < log_path.stat().st_mtime):
-        from .plots import plot_losses
-
-        plot_losses(log_path, losses)
-    ev = read_eval(run_dir)
-    env = recorded_environment(run_dir, cfg)
+    log = rundir.read_log(run_dir)
+    losses = rundir.losses_path(run_dir)
+    if log and (not losses.exists() or losses.stat().st_mtime < rundir.log_path(run_dir).stat().st_mtime):
+        plot_losses(run_dir)
+    ev = rundir.read_eval(run_dir)
+    env = rundir.recorded_environment(run_dir, cfg)
 
     sections: list[tuple[str, str, str]] = []  # (id, title, html)
     # Summary and samples
     figs = []
-    final = run_dir / "samples" / "final.png"
+    final = rundir.final_grid(run_dir)
     if final.is_file():
         figs.append(_figure(run_dir, final, "the fixed-seed grid at the end of training"))
-    if (run_dir / "progress.gif").is_file():
-        figs.append(_figure(run_dir, run_dir / "progress.gif", "the same latents after every epoch (animation)"))
-    cls = _latest(run_dir, "classes-epoch-*.png")
+    progress = rundir.progress_path(run_dir)
+    if progress.is_file():
+        figs.append(_figure(run_dir, progress, "the same latents after every epoch (animation)"))
+    cls = _latest(run_dir, rundir.CLASS_GRID)
     if cls is not None:
         figs.append(_figure(run_dir, cls, "one row per class from the same latents; real images of each class below "
                                           "the white row"))
-    rec = _latest(run_dir, "recon-epoch-*.png")
+    rec = _latest(run_dir, rundir.RECON_GRID)
     if rec is not None:
         figs.append(_figure(run_dir, rec, "fixed training images (left) and their reconstructions (right)"))
     samples = '<div class="figs">' + "\n".join(figs) + "</div>" if figs else \
@@ -399,7 +306,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     if losses.is_file():
         curves = '<div class="figs">' + _figure(
             run_dir, losses, "losses per logged step; D(x) and D(G(z)) (probabilities for BCE losses, critic values "
-                             "otherwise). Raw numbers: <a href=\"log.jsonl\"><code>log.jsonl</code></a>",
+                             f"otherwise). Raw numbers: <a href=\"{rundir.LOG}\"><code>{rundir.LOG}</code></a>",
             plot=True) + "</div>"
     else:
         curves = '<p class="muted">No log lines yet.</p>'
@@ -409,7 +316,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     env_rows = [(k, v) for k, v in env.items()]
     sections.append(("setup", "Config and environment", '<div class="cols"><div>' + _config_section(cfg) +
                      '</div><div>' + _table(env_rows, ("environment", "")) +
-                     '<p class="muted">From <a href="env.json"><code>env.json</code></a>.</p></div></div>'))
+                     f'<p class="muted">From <a href="{rundir.ENV}"><code>{rundir.ENV}</code></a>.</p></div></div>'))
 
     title = f"{run_dir.resolve().name}: {cfg.get('model', '?')} on {cfg.get('data', '?')}"
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
@@ -417,10 +324,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     nav = "".join(f'<a href="#{sid}">{_e(t)}</a>' for sid, t, _ in sections)
     body = "\n".join(f'<section id="{sid}"><h2>{_e(t)}</h2>\n{h}\n</section>' for sid, t, h in sections)
     page = string.Template(TEMPLATE.read_text()).substitute(title=_e(title), subtitle=_e(subtitle), nav=nav, body=body)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return rundir.atomic_write(out, page)
 
 
 if __name__ == "__main__":  # python -m gankit.report.html RUN

@@ -1,47 +1,34 @@
 """Loss curves and D(x)/D(G(z)) over training, from log.jsonl."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-
-def read_log(path: str | Path) -> list[dict]:
-    rows = []
-    p = Path(path)
-    if not p.exists():
-        return rows
-    for line in p.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            continue
-    return rows
+from .. import rundir
+from ..errors import RunDirError
 
 
-def _is_wasserstein(log_path: str | Path) -> bool:
-    """True when the run beside ``log_path`` trains with the Wasserstein loss (wgan, wgan-gp)."""
-    import yaml
-
+def _is_wasserstein(run_dir: Path) -> bool:
+    """True when the run trains with the Wasserstein loss (wgan, wgan-gp)."""
     try:
-        cfg = yaml.safe_load((Path(log_path).parent / "config.yaml").read_text())
-    except (OSError, yaml.YAMLError):
+        return rundir.read_config(run_dir).get("loss") == "wasserstein"
+    except RunDirError:  # no readable config.yaml: plain curves
         return False
-    return isinstance(cfg, dict) and cfg.get("loss") == "wasserstein"
 
 
 QUALITY = {"fid": "FID (judge, lower is better)", "high_quality": "high-quality share of samples (higher is better)"}
 
 
-def plot_losses(log_path: str | Path, out_path: str | Path) -> Path | None:
+def plot_losses(run_dir: str | Path, out: str | Path | None = None) -> Path | None:
     """Two panels: the losses, and mean D(x) vs D(G(z)) (or critic values), against the step;
     a third, the quality checks of training (FID, or the high-quality share on a toy mixture),
-    when the log holds them.
+    when the log holds them. Drawn from RUN/log.jsonl into ``out`` (default RUN/losses.png); None
+    when the log is empty.
 
     Runs with the Wasserstein loss (``config.yaml`` beside the log says ``loss: wasserstein``) get a
     third panel: the critic's estimate of the Wasserstein-1 distance, -d_loss = E D(x) - E D(G(z))
     (d_loss is logged without the gradient penalty), the curve that tracks sample quality
     (Arjovsky et al. 2017, figure 3)."""
-    rows = read_log(log_path)
+    rows = rundir.read_log(run_dir)
     if not rows:
         return None
     import matplotlib
@@ -51,7 +38,7 @@ def plot_losses(log_path: str | Path, out_path: str | Path) -> Path | None:
 
     keys = dict.fromkeys(k for r in rows for k in r)  # every key, in order of appearance
     loss_keys = [k for k in keys if k.endswith("_loss") or k in ("gp", "r1", "recon", "kl")]
-    estimate = [(r["step"], -r["d_loss"]) for r in rows if "d_loss" in r] if _is_wasserstein(log_path) else []
+    estimate = [(r["step"], -r["d_loss"]) for r in rows if "d_loss" in r] if _is_wasserstein(Path(run_dir)) else []
     quality = next((k for k in QUALITY if k in keys), None)
     panels = 2 + bool(estimate) + bool(quality)
     fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 3.2), dpi=90)
@@ -82,9 +69,10 @@ def plot_losses(log_path: str | Path, out_path: str | Path) -> Path | None:
         ax.set_xlabel("step")
         ax.set_title(QUALITY[quality], fontsize=9)
     fig.tight_layout()
-    out = Path(out_path)
-    tmp = out.with_suffix(".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(out)
+    out = Path(out) if out is not None else rundir.losses_path(run_dir)
+    try:
+        with rundir.atomic_output(out) as tmp:
+            fig.savefig(tmp, format="png")  # the temporary name has no .png for matplotlib to go by
+    finally:
+        plt.close(fig)
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import rundir
 from ..errors import ConfigError
 
 SKIP = ("step",)  # the x axis, not a curve
@@ -20,7 +21,7 @@ class TensorBoardWriter:
         except ImportError:
             raise ConfigError("--tensorboard: the tensorboard package is not installed; "
                               "pip install 'gankit[tensorboard]' or train without --tensorboard") from None
-        self.log_dir = Path(run_dir) / "tensorboard"
+        self.log_dir = rundir.tensorboard_dir(run_dir)
         self.writer = SummaryWriter(log_dir=str(self.log_dir))
 
     def scalars(self, row: dict) -> None:

@@ -27,12 +27,12 @@ from typing import Callable
 import torch
 from PIL import Image
 
+from .. import checkpoint, rundir
 from ..errors import GankitError
 from ..run import Run, latents, load
 from . import latent as L
 from .grid import make_grid, save_points
 
-EXPLORE_DIR = "explore"
 MAX_CLASS_ROWS = 20  # the class sheet shows at most this many classes (stacked MNIST has 1000)
 
 
@@ -51,7 +51,7 @@ def _as_run(run: Run | str | Path) -> Run:
 
 
 def _out_dir(run: Run, out_dir: str | Path | None) -> Path:
-    d = Path(out_dir) if out_dir is not None else run.path / EXPLORE_DIR
+    d = Path(out_dir) if out_dir is not None else rundir.explore_dir(run.path)
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -711,8 +711,6 @@ def discriminator(run: Run | str | Path, n: int = 2000, resolution: int = 150, s
     grid. With several kept checkpoints (``checkpoints/epoch-*.pt``) a GIF shows the game over time."""
     import numpy as np
 
-    from ..training import checkpoint
-
     run = _as_run(run)
     if _is_image(run) or len(run.data_shape) != 1 or run.data_shape[0] not in (1, 2):
         raise GankitError(f"explore discriminator: needs a 1-D or 2-D toy run (--data ring, grid, gmm1d); "
@@ -739,7 +737,7 @@ def discriminator(run: Run | str | Path, n: int = 2000, resolution: int = 150, s
     png = _save_fig(fig, out / "discriminator.png")
     paths = [png]
 
-    kept = sorted((run.path / "checkpoints").glob("epoch-*.pt"))
+    kept = rundir.kept_checkpoints(run.path)
     if kept:
         frames, current = [], {k: v.clone() for k, v in run.nets.state_dict().items()}
         try:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import math
-import os
 import signal
 import sys
 import time
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from .. import checkpoint, rundir
 from .. import config as config_mod
 from ..config import Config
 from ..data import Dataset, load_dataset
@@ -30,10 +29,9 @@ from ..models import Family
 from ..registry import LOSSES, MODELS
 from ..sampling.gif import write_gif
 from ..sampling.grid import save_grid, save_points
-from . import checkpoint, distributed
+from ..rundir import FIXED_SEED_OFFSET
+from . import distributed
 from .steps import STEPS
-
-FIXED_SEED_OFFSET = 7919  # the fixed grid's latents come from seed + this
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -275,14 +273,14 @@ class Trainer:
                 if "cuda" in state["rng"] and self.device.type == "cuda":
                     torch.cuda.set_rng_state(state["rng"]["cuda"][self.dist.rank].clone(), self.device)
         except (KeyError, RuntimeError, ValueError, TypeError) as e:
-            raise RunDirError(f"{self.run_dir}/checkpoints: checkpoint does not match this model ({e})") from None
+            raise RunDirError(f"{rundir.checkpoints_dir(self.run_dir)}: checkpoint does not match this model ({e})") from None
 
-    def save(self, name: str = "last.pt") -> None:
+    def save(self, name: str = rundir.LAST) -> None:
         self.refresh_ema_stats()
         distributed.broadcast_buffers(self.nets, self.dist.world)
         rng = self.rng_state()  # every rank takes part
         if self.dist.is_main:
-            checkpoint.save_atomic(self.state(rng), self.run_dir / "checkpoints" / name)
+            checkpoint.save_atomic(self.state(rng), rundir.checkpoint_path(self.run_dir, name))
         distributed.barrier(self.dist.world)
 
     # ---- the loop -------------------------------------------------------------------------------
@@ -305,9 +303,9 @@ class Trainer:
     def fit(self) -> "Trainer":
         cfg, main = self.cfg, self.dist.is_main
         if main:
-            (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
-            checkpoint.remove_stale_temps(self.run_dir / "checkpoints")  # left by a killed write
-            self._trim_log()
+            rundir.samples_dir(self.run_dir).mkdir(parents=True, exist_ok=True)
+            checkpoint.remove_stale_temps(rundir.checkpoints_dir(self.run_dir))  # left by a killed write
+            rundir.trim_log(self.run_dir, self.step)  # lines after the checkpoint we continue from
         t0 = time.perf_counter()
         self._elapsed_before = self.elapsed  # from the checkpoint when resuming
         self._t_log, self._n_log = t0, 0
@@ -373,8 +371,8 @@ class Trainer:
         self._check_finite(weights=True)
         self.elapsed = self.elapsed_now(t0)
         if keep:  # the kept copy first: a crash between the two writes then redoes both on resume
-            self.save(f"epoch-{self.epoch:04d}.pt")
-        self.save("last.pt")
+            self.save(rundir.epoch_checkpoint_name(self.epoch))
+        self.save(rundir.LAST)
 
     def _set_lr(self) -> None:
         """lr_decay: both learning rates fall from their settings to 0 over the run's epochs,
@@ -430,7 +428,7 @@ class Trainer:
             better = distributed.any_rank(better, self.device)
         if better:
             self.elapsed = self.elapsed_now(t0)
-            self.save("best.pt")
+            self.save(rundir.BEST)
         return row if self.dist.is_main and self._watch else None
 
     def _make_watch(self):
@@ -443,28 +441,30 @@ class Trainer:
     def _end_epoch(self, t0: float) -> None:
         self._checkpoint(t0, keep=self.epoch % self.cfg.checkpoint_every == 0)
         if self.dist.is_main:
-            self.save_fixed_grid(self.run_dir / "samples" / f"epoch-{self.epoch:04d}.png")
+            grid = rundir.epoch_grid(self.run_dir, self.epoch)
+            self.save_fixed_grid(grid)
             if self.tb is not None:
-                self.tb.image("samples", self.run_dir / "samples" / f"epoch-{self.epoch:04d}.png", self.step)
+                self.tb.image("samples", grid, self.step)
             if self.family.on_epoch_end is not None:
                 self.family.on_epoch_end(self, self.epoch)
             now = time.perf_counter()
             if now - getattr(self, "_t_plot", -math.inf) >= 15:  # redrawn at most every 15 s, and at the end
                 from ..report.plots import plot_losses
 
-                plot_losses(self.run_dir / "log.jsonl", self.run_dir / "losses.png")
+                plot_losses(self.run_dir)
                 self._t_plot = now
             if self.cfg.progress:
                 sys.stderr.write("\n" if sys.stderr.isatty() else "")
                 self._epoch_line()
 
     def _finish(self) -> None:
-        frames = sorted((self.run_dir / "samples").glob("epoch-*.png"))
-        self.save_fixed_grid(self.run_dir / "samples" / "final.png")
-        write_gif(frames or [self.run_dir / "samples" / "final.png"], self.run_dir / "progress.gif")
+        frames = rundir.epoch_grids(self.run_dir)
+        final = rundir.final_grid(self.run_dir)
+        self.save_fixed_grid(final)
+        write_gif(frames or [final], rundir.progress_path(self.run_dir))
         from ..report.plots import plot_losses
 
-        plot_losses(self.run_dir / "log.jsonl", self.run_dir / "losses.png")
+        plot_losses(self.run_dir)
         if self.cfg.report and not self.interrupted:
             try:
                 from ..report.html import write_report
@@ -506,7 +506,7 @@ class Trainer:
             what = next((f"weight {k} became nan/inf" for k, t in self.nets.state_dict().items()
                          if t.is_floating_point() and not torch.isfinite(t).all()), None)
         if what is not None:
-            last = self.run_dir / "checkpoints" / "last.pt"
+            last = rundir.checkpoint_path(self.run_dir)
             kept = f"the last good checkpoint {last} is kept" if last.exists() else "no checkpoint was saved yet"
             raise TrainingDiverged(
                 f"step {self.step}: {what} (non-finite); {kept}. Flags that usually help: "
@@ -528,26 +528,9 @@ class Trainer:
         self.last_row = row
         self._acc, self._t_log, self._n_log = {}, now, 0
         if self.dist.is_main:
-            with open(self.run_dir / "log.jsonl", "a") as f:
-                f.write(json.dumps(row) + "\n")
+            rundir.append_log(self.run_dir, row)
             if self.tb is not None:
                 self.tb.scalars(row)
-
-    def _trim_log(self) -> None:
-        """On resume, drop log lines written after the checkpoint we continue from."""
-        path = self.run_dir / "log.jsonl"
-        if not path.exists():
-            return
-        keep = []
-        for line in path.read_text().splitlines():
-            try:
-                if json.loads(line)["step"] <= self.step:
-                    keep.append(line)
-            except (ValueError, KeyError, TypeError):
-                continue
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(k + "\n" for k in keep))
-        os.replace(tmp, path)
 
     def _progress(self, t0: float) -> None:
         """The progress bar: a line redrawn on a terminal's stderr, an HTML bar in a Jupyter
@@ -613,16 +596,11 @@ def prepare_run_dir(cfg: Config, overwrite: bool = False) -> Config:
     run = Path(cfg.out)
     if run.exists() and not run.is_dir():
         raise ConfigError(f"--out: {run} exists and is not a folder")
-    if checkpoint.candidates(run / "checkpoints") and not overwrite:
+    if checkpoint.candidates(rundir.checkpoints_dir(run)) and not overwrite:
         raise ConfigError(f"--out: {run} already holds a run; continue it with --resume {run}, "
                           f"or pass --overwrite to start over")
     if overwrite and run.is_dir():
-        import shutil
-
-        for sub in ("checkpoints", "samples", "explore", "tensorboard"):
-            shutil.rmtree(run / sub, ignore_errors=True)
-        for f in ("log.jsonl", "progress.gif", "losses.png", "eval.json", "report.html", "env.json"):
-            (run / f).unlink(missing_ok=True)
+        rundir.remove_outputs(run)
     return cfg
 
 
@@ -633,16 +611,14 @@ RESUMABLE = {"epochs", "minutes", "device", "precision", "progress", "log_every"
 def resume_config(run_dir: str | Path, overrides: dict) -> tuple[Config, dict | None]:
     """The config and checkpoint state a resumed run continues from; state is None when the run
     stopped before its first checkpoint (it then starts again from step 0)."""
-    run = Path(run_dir)
-    if not (run / "config.yaml").is_file():
-        raise RunDirError(f"--resume: {run} is not a gankit run directory (no config.yaml)")
+    run = rundir.require_run_dir(run_dir, "--resume")
     bad = sorted(k for k, v in overrides.items() if v is not None and k not in RESUMABLE)
     if bad:
         raise ConfigError(f"--resume: {bad[0]} cannot change in a resumed run (allowed: {', '.join(sorted(RESUMABLE))})")
-    if not checkpoint.candidates(run / "checkpoints"):
-        where = str(run / "config.yaml")
+    if not checkpoint.candidates(rundir.checkpoints_dir(run)):
+        where = str(rundir.config_path(run))
         return config_mod.resolve(config_mod.read_file(where), overrides, {"out": str(run)}, where=where), None
-    state, used = checkpoint.load_latest_good(run / "checkpoints")
+    state, used = checkpoint.load_latest_good(rundir.checkpoints_dir(run))
     return config_mod.resolve(state["config"], overrides, {"out": str(run)}, where=str(used)), state
 
 
@@ -669,7 +645,7 @@ def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None,
         if d.is_main:  # one process checks and prepares the folder; the others wait for it
             cfg = prepare_run_dir(cfg, overwrite)
             Path(cfg.out).mkdir(parents=True, exist_ok=True)
-            config_mod.save(cfg, Path(cfg.out) / "config.yaml")
+            config_mod.save(cfg, rundir.config_path(cfg.out))
         else:
             cfg.out = str(config_mod.run_dir_of(cfg))
         distributed.barrier(d.world)

@@ -2,65 +2,45 @@
 
 A checkpoint holds everything needed to continue the same run: the networks (and EMA), the
 optimisers, the AMP scaler, the step/epoch/batch position, every RNG state and the config.
-Writing goes to a temporary file in the same folder, is fsync'ed, then renamed over the target,
-so a crash at any moment leaves either the old or the new file, never a torn one.
+Writing goes through ``rundir.atomic_output`` (a temporary file in the same folder, fsync'ed,
+renamed over the target), so a crash at any moment leaves either the old or the new file, never
+a torn one.
 """
 from __future__ import annotations
 
 import errno
 import io
-import os
 import pickle
 import re
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..errors import RunDirError
+from .errors import RunDirError
+from .rundir import KEPT, LAST, atomic_output
+from .rundir import remove_stale_temps as _remove_stale_temps
 
 FORMAT = "gankit-checkpoint"
 VERSION = 1
 
 
 def save_atomic(state: dict, path: str | Path) -> None:
-    """Serialise ``state`` to ``path`` atomically. On failure (e.g. ENOSPC) the old file survives."""
+    """Serialise ``state`` to ``path`` through ``rundir.atomic_output``: a crash at any moment
+    leaves the old file or the new one. On failure (e.g. ENOSPC) the old file survives, no
+    temporary file is left, and the error is one RunDirError line naming ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
+    buf = io.BytesIO()  # serialised first: a state torch cannot save never touches the disk
     torch.save({"format": FORMAT, "version": VERSION, **state}, buf)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_output(path) as tmp, open(tmp, "wb") as f:
             f.write(buf.getbuffer())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
     except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         if e.errno == errno.ENOSPC:
             raise RunDirError(f"{path}: no space left on the device; the previous checkpoint is kept") from None
         raise RunDirError(f"{path}: cannot write checkpoint: {e.strerror or e}") from None
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load(path: str | Path, map_location: Any = "cpu") -> dict:
@@ -103,24 +83,17 @@ def _check_crc(path: Path) -> None:
 
 def candidates(ckpt_dir: Path) -> list[Path]:
     """Checkpoints to try on resume, newest first: last.pt, then the kept epoch-NNNN.pt files."""
-    kept = sorted(ckpt_dir.glob("epoch-*.pt"), reverse=True)
-    last = ckpt_dir / "last.pt"
+    kept = sorted(Path(ckpt_dir).glob(KEPT), reverse=True)
+    last = Path(ckpt_dir) / LAST
     return ([last] if last.exists() else []) + kept
 
 
 def remove_stale_temps(ckpt_dir: Path) -> list[Path]:
-    """Delete the temporary files of writes that were killed mid-way (``.last.pt.*.tmp``).
+    """Delete the temporary files of checkpoint writes that were killed mid-way (``.last.pt.*.tmp``).
 
     Only the run's one writer may call this, before it writes: a live write's temp file looks the same.
     """
-    removed = []
-    for p in Path(ckpt_dir).glob(".*.pt.*.tmp"):
-        try:
-            p.unlink()
-            removed.append(p)
-        except OSError:
-            pass
-    return removed
+    return _remove_stale_temps(ckpt_dir, "*.pt")
 
 
 def load_latest_good(ckpt_dir: Path, map_location: Any = "cpu", warn=None) -> tuple[dict, Path]:
