@@ -195,7 +195,7 @@ def cmd_judge_check(args) -> int:
 
 
 def cmd_theory_optimal_d(args) -> int:
-    from .metrics.evaluate import optimal_d
+    from .metrics.theory import optimal_d
 
     r = optimal_d(args.out, steps=args.steps, seed=args.seed)
     print(f"p_data = {r['p_data']};  p_g = {r['p_g']} (fixed)")

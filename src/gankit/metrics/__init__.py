@@ -1,5 +1,6 @@
 """Metrics: sample statistics (FID, KID, precision/recall, density/coverage, memorisation),
-judge-based scores, toy mode coverage and the optimal-discriminator experiment.
+judge-based scores, toy mode coverage and the optimal-discriminator experiment. One file per
+metric; ``registry.py`` lists what ``gankit evaluate`` reports and how.
 
 Feature-based metrics take numpy arrays or torch tensors (N, F) and compute in float64.
 """
@@ -8,7 +9,7 @@ from .kid import kid
 from .precision_recall import density_coverage, memorization, precision_recall
 from .scores import (class_histogram, classes_covered, classifier_score, kl_to_uniform, mean_confidence, modes_hit,
                      read_as_digit)
-from .theory import optimal_d_experiment
+from .theory import optimal_d, optimal_d_experiment
 from .toy import mode_stats
 
 __all__ = [
@@ -25,7 +26,9 @@ __all__ = [
     "memorization",
     "mode_stats",
     "modes_hit",
+    "optimal_d",
     "optimal_d_experiment",
     "precision_recall",
     "read_as_digit",
 ]
+

@@ -41,6 +41,16 @@ def int_at_least(value: int, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+MAX_SEED = 2**31 - 1  # seeds are int32, as a config's
+
+
+def check_seed(seed, flag: str = "--seed") -> int:
+    """``seed`` as an int in 0..MAX_SEED, else a ConfigError naming ``flag``."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"{flag}: must be an integer in 0..{MAX_SEED}, got {seed!r}")
+    return int(seed)
+
+
 def row_blocks(n_rows: int, n_cols: int):
     """Slices over n_rows so that a (rows, n_cols) block stays under BLOCK_ENTRIES entries."""
     step = max(1, BLOCK_ENTRIES // max(1, n_cols))

@@ -20,6 +20,10 @@ Images are scored in the feature space of the dataset's judge (``metrics/judge.p
   the whole of MNIST's 60,000 shows 0.5 + 0.5 n / 60000 (0.58 at n = 10,000), a clear signal at
   a sixth of the cost of searching all 60,000 for every sample.
 
+Each metric is one entry of ``registry.py`` (what it needs, its settings, its floor rule, how the
+table shows it) over its own file of formulas; this module gathers the inputs, runs the registry
+on the samples and on the floor's real data, and writes eval.json.
+
 The n training and n test images are fixed random subsets of the splits (``reference_subset``).
 Every figure has a *floor*: the same figure for the n held-out real test images in place of the
 samples, against the same n training images (for memorisation: one half of those test images
@@ -48,11 +52,11 @@ eval.json (``format: gankit-eval/1``)::
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
 import math
-import platform
 import time
 from pathlib import Path
 from typing import Optional, Union
@@ -60,54 +64,18 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
-from ..data.idx import atomic_output
+from ..data import load_dataset
 from ..errors import ConfigError, DataError
+from ..registry import DATASETS
+from ..run import Run, load
+from ..rundir import atomic_write, versions
 from .features import check_images, judge_cache_dir, judge_outputs, reference_features
-from .fid import fid
 from .judge import JUDGE_FOR_DATA, Judge, judge_for
-from .kid import kid
-from .precision_recall import density_coverage, memorization, precision_recall
-from .scores import (COVERAGE_SHARE, class_histogram, classes_covered, classifier_score, kl_to_uniform, mean_confidence, modes_hit,
-                     read_as_digit)
-from .toy import mode_stats
+from .registry import FIGURES, METRICS, SETTINGS, Evidence, compute, mixture_stats, report
 
 FORMAT = "gankit-eval/1"
-FLOORS_VERSION = 5  # part of the floor cache key: bump when the floors are computed differently
+FLOORS_VERSION = 6  # part of the floor cache key: bump when the floors are computed or stored differently
 MIN_N = 20  # the fewest samples every metric is defined for (10 classifier-score splits, k = 5 balls)
-
-# Metric settings; they are written into eval.json and key the cached floors.
-SETTINGS = {
-    "kid_subsets": 100,
-    "kid_subset_size": 1000,
-    "precision_recall_k": 3,
-    "density_coverage_k": 5,
-    "classifier_splits": 10,
-    "memorization_quantile": 0.5,
-    "mode_sigmas": 3.0,
-    "mode_share": 0.2,  # toy mixtures: a mode is covered with a fifth of its fair share (PacGAN)
-    "class_share": COVERAGE_SHARE,  # images: a class is covered with a tenth of its fair share
-}
-
-# Label, better (how to read it) and a one-line note per metric, in table order.
-METRICS = {
-    "fid": ("FID", "lower", "Frechet distance of judge features to n training images"),
-    "kid": ("KID", "lower", "unbiased squared MMD, cubic kernel, 100 subsets"),
-    "precision": ("precision", "higher", "share of samples inside the real manifold (k=3)"),
-    "recall": ("recall", "higher", "share of real images inside the sample manifold (k=3)"),
-    "density": ("density", "one", "real k-NN balls per sample, /k (about 1 for real data)"),
-    "coverage": ("coverage", "higher", "share of real balls holding a sample (k=5)"),
-    "classifier_score": ("classifier score", "higher", "Inception score with the judge (1..K)"),
-    "read_as_digit": ("read as digits", "higher", "share of samples the judge reads as a digit, p(digit) >= 0.5"),
-    "mean_confidence": ("mean confidence", "higher", "mean p(digit) max p(y|x, digit) of the judge"),
-    "class_kl": ("class KL", "lower", "KL(class histogram || uniform), nats"),
-    "classes_covered": ("classes covered", "higher", "classes holding at least 10% of their fair share n/K"),
-    "modes_kl": ("modes KL", "lower", "KL(mode histogram || uniform), nats"),
-    "modes_covered": ("modes covered", "higher", "modes holding a set share of their fair share (20% toy, 10% stacked)"),
-    "modes_hit": ("modes hit", "higher", "modes holding at least one sample (the papers' 'modes covered')"),
-    "memorized": ("memorized", "lower", "share of samples nearer to the training set than the median test image"),
-    "high_quality": ("high quality", "higher", "share of samples within 3 std of a mode"),
-    "reverse_kl": ("reverse KL", "lower", "KL(high-quality histogram || mode weights), nats"),
-}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -190,13 +158,6 @@ def read_samples(path: Union[str, Path]) -> torch.Tensor:
     return x * 2 - 1  # [0, 1] -> [-1, 1], the judge's input range
 
 
-def _versions() -> dict:
-    from .. import __version__
-
-    return {"gankit": __version__, "torch": torch.__version__, "numpy": np.__version__,
-            "python": platform.python_version()}
-
-
 def _clean(obj):
     """JSON-safe: numpy scalars to Python, NaN/Inf to None."""
     if isinstance(obj, dict):
@@ -212,45 +173,7 @@ def _clean(obj):
 
 def _write_json(path: Path, obj: dict) -> None:
     """Atomic: readers see the old file or the whole new one."""
-    with atomic_output(path) as tmp:
-        tmp.write_text(json.dumps(_clean(obj), indent=2) + "\n")
-
-
-def _entry(name: str, value, floor, **extra) -> dict:
-    return {"value": value, "floor": floor, "better": METRICS[name][1], **extra, "note": METRICS[name][2]}
-
-
-# ----------------------------------------------------------------------------------------------
-# Image metrics
-
-
-def _kid_subsets(n: int) -> int:
-    """100 subsets of 1000; at n <= 1000 every subset is the whole set (the unbiased estimate does
-    not depend on the order of rows), so one computation gives the same figure."""
-    return SETTINGS["kid_subsets"] if n > SETTINGS["kid_subset_size"] else 1
-
-
-def _distances(real: np.ndarray, fake: np.ndarray, seed: int) -> dict:
-    """Feature-space figures of fake (n, F) against real (n, F)."""
-    s = SETTINGS
-    k_mean, k_std = kid(real, fake, subsets=_kid_subsets(len(fake)), subset_size=s["kid_subset_size"], seed=seed)
-    return {"fid": fid(real, fake), "kid": k_mean, "kid_std": k_std,
-            **precision_recall(real, fake, k=s["precision_recall_k"]),
-            **density_coverage(real, fake, k=s["density_coverage_k"])}
-
-
-def _scores(probs: np.ndarray, digit: np.ndarray, stacked: bool) -> dict:
-    """Classifier figures of class probabilities p(y | x, digit) (n, K) and p(digit | x) (n,).
-
-    Images: the histogram holds the samples read as digits, coverage is by fair share. Stacked
-    MNIST: the papers' rule, every sample's modes, covered when hit once."""
-    cs_mean, cs_std = classifier_score(probs, splits=SETTINGS["classifier_splits"], digit=digit)
-    hist = class_histogram(probs) if stacked else class_histogram(probs, digit)
-    covered = classes_covered(hist, n=len(probs), share=SETTINGS["class_share"])
-    return {"classifier_score": cs_mean, "classifier_score_std": cs_std, "read_as_digit": read_as_digit(digit),
-            "mean_confidence": mean_confidence(probs, digit),
-            "class_kl": kl_to_uniform(hist) if hist.sum() else math.nan,  # undefined when no sample is a digit
-            "classes_covered": covered, "modes_hit": modes_hit(hist), "histogram": hist.tolist()}
+    atomic_write(path, json.dumps(_clean(obj), indent=2) + "\n")
 
 
 def reference_subset(size: int, n: int) -> np.ndarray:
@@ -263,21 +186,23 @@ def reference_subset(size: int, n: int) -> np.ndarray:
     return np.random.default_rng(0).permutation(size)[:n]
 
 
-def _floors(judge: Judge, train_ref, test_ref, n: int, seed: int, stacked: bool) -> dict:
+# ----------------------------------------------------------------------------------------------
+# Images: every registered metric on the judge's outputs (``registry.py``)
+
+
+def _floors(judge: Judge, train_ref, test_ref, kind: str, n: int, seed: int) -> dict:
     """Real-vs-real figures at this n (test images in place of samples), cached as JSON."""
-    key = hashlib.sha256(json.dumps([FLOORS_VERSION, train_ref.path.name, test_ref.path.name, n, seed, SETTINGS],
-                                    sort_keys=True).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps([FLOORS_VERSION, train_ref.path.name, test_ref.path.name, n, seed, SETTINGS,
+                                     list(METRICS)], sort_keys=True).encode()).hexdigest()[:16]
     path = judge_cache_dir(judge) / "floors" / f"{train_ref.path.stem}-n{n}-seed{seed}-{key}.json"
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         pass
-    train = train_ref.features[reference_subset(len(train_ref), n)]  # (n, F)
     pick = reference_subset(len(test_ref), n)
     test = test_ref.features[pick]  # (n, F)
-    floors = {**_distances(train, test, seed), **_scores(test_ref.probs_at(pick), test_ref.digit_at(pick), stacked)}
-    floors["memorized"] = memorization(train, test[0::2], test[1::2],  # threshold from one half, score the other
-                                       quantile=SETTINGS["memorization_quantile"])["memorized"]
+    floors = compute(Evidence(kind, seed, features=test, probs=test_ref.probs_at(pick), digit=test_ref.digit_at(pick),
+                              train=train_ref.features[reference_subset(len(train_ref), n)], test=test), floor=True)
     _write_json(path, floors)
     return floors
 
@@ -301,41 +226,23 @@ def _evaluate_images(draw, judge: Judge, data: str, data_dir: str, limit: int, n
 
     t = time.perf_counter()
     out = judge_outputs(judge, images[:n], where="samples")
-    fake, probs = out["features"], out["probs"]  # (n, F), (n, K)
-    stacked = probs.shape[1] != judge.num_classes  # joint classes over channels (Stacked MNIST)
+    kind = "stacked" if out["probs"].shape[1] != judge.num_classes else "images"  # joint classes over channels
     timings["judge"] = time.perf_counter() - t
     t = time.perf_counter()
-    train = train_ref.features[reference_subset(len(train_ref), n)]  # (n, F): the reference for every distance
-    test = test_ref.features[reference_subset(len(test_ref), n)]  # (n, F)
-    got = {**_distances(train, fake, seed), **_scores(probs, out["digit"], stacked)}
-    mem = memorization(train, test, fake, quantile=SETTINGS["memorization_quantile"])
+    got = compute(Evidence(kind, seed, features=out["features"], probs=out["probs"], digit=out["digit"],
+                           train=train_ref.features[reference_subset(len(train_ref), n)],  # the reference of every distance
+                           test=test_ref.features[reference_subset(len(test_ref), n)]))
     timings["metrics"] = time.perf_counter() - t
     t = time.perf_counter()
-    fl = _floors(judge, train_ref, test_ref, n, seed, stacked)
+    fl = _floors(judge, train_ref, test_ref, kind, n, seed)
     timings["floors"] = time.perf_counter() - t
-
-    cov, kl = ("modes_covered", "modes_kl") if stacked else ("classes_covered", "class_kl")
-    metrics = {
-        "fid": _entry("fid", got["fid"], fl["fid"]),
-        "kid": _entry("kid", got["kid"], fl["kid"], std=got["kid_std"], floor_std=fl["kid_std"],
-                      subsets=_kid_subsets(n), subset_size=min(n, SETTINGS["kid_subset_size"])),
-        **{k: _entry(k, got[k], fl[k]) for k in ("precision", "recall", "density", "coverage")},
-        "classifier_score": _entry("classifier_score", got["classifier_score"], fl["classifier_score"],
-                                   std=got["classifier_score_std"], floor_std=fl["classifier_score_std"]),
-        "read_as_digit": _entry("read_as_digit", got["read_as_digit"], fl["read_as_digit"]),
-        "mean_confidence": _entry("mean_confidence", got["mean_confidence"], fl["mean_confidence"]),
-        kl: _entry(kl, got["class_kl"], fl["class_kl"]),
-        cov: _entry(cov, got["classes_covered"], fl["classes_covered"], of=probs.shape[1]),
-        **({"modes_hit": _entry("modes_hit", got["modes_hit"], fl["modes_hit"], of=probs.shape[1])} if stacked else {}),
-        "memorized": _entry("memorized", mem["memorized"], fl["memorized"], threshold=mem["threshold"]),
-    }
     return {
-        "kind": "stacked" if stacked else "images",
+        "kind": kind,
         "n": n,
         "n_train": len(train_ref),
         "evaluator": f"{judge.name} (sha256 {judge.sha256[:12]})",
         "judge": judge.identity(),
-        "metrics": metrics,
+        "metrics": report(got, fl),
         "histogram": {"samples": got["histogram"], "real": fl["histogram"]},
     }
 
@@ -344,30 +251,19 @@ def _evaluate_images(draw, judge: Judge, data: str, data_dir: str, limit: int, n
 # Toy mixtures
 
 
-def mixture_stats(points, mixture) -> dict:
-    """``mode_stats`` of points (N, D) against a toy mixture, by the settings every figure uses."""
-    return mode_stats(points, mixture.means, mixture.std, sigmas=SETTINGS["mode_sigmas"],
-                      share=SETTINGS["mode_share"], weights=mixture.weights)
-
-
 def _evaluate_toy(points: torch.Tensor, test, n: int) -> dict:
     mixture = test.extra["mixture"]
     n = min(n, len(points), len(test))
     if points.dim() != 2 or points.shape[1] != mixture.dim:
         raise DataError(f"samples: expected points (N, {mixture.dim}) for {test.name}, got shape {tuple(points.shape)}")
-    got, fl = mixture_stats(points[:n], mixture), mixture_stats(test.x[:n], mixture)
-    k = got["num_modes"]
+    ev = Evidence("toy", points=points[:n], mixture=mixture)
+    got, fl = compute(ev), compute(dataclasses.replace(ev, points=test.x[:n]), floor=True)
     return {
         "kind": "toy",
         "n": n,
         "evaluator": f"mode_stats against the exact {test.name} mixture",
-        "metrics": {
-            "modes_covered": _entry("modes_covered", got["modes_covered"], fl["modes_covered"], of=k),
-            "modes_hit": _entry("modes_hit", got["modes_hit"], fl["modes_hit"], of=k),
-            "high_quality": _entry("high_quality", got["high_quality"], fl["high_quality"]),
-            "reverse_kl": _entry("reverse_kl", got["reverse_kl"], fl["reverse_kl"]),
-        },
-        "histogram": {"samples": got["per_mode"], "real": fl["per_mode"]},
+        "metrics": report(got, fl),
+        "histogram": {"samples": got["histogram"], "real": fl["histogram"]},
     }
 
 
@@ -379,9 +275,6 @@ def default_n(data: str) -> int:
 
 def _toy_test_split(data: str, data_dir: str, n: int):
     """The test split of a toy mixture with n points, or None when ``data`` is no mixture."""
-    from ..data import load_dataset
-    from ..registry import DATASETS
-
     DATASETS.get(data)  # an unknown name lists the valid ones
     if data in JUDGE_FOR_DATA:
         return None
@@ -411,8 +304,6 @@ def evaluate(run=None, *, samples=None, data: Optional[str] = None, n: Optional[
     limit: the training set is the first ``limit`` training images (0 = all); a run's default is
       its own ``limit``, so the reference is what the run trained on.
     """
-    from ..run import Run, load
-
     t0 = time.perf_counter()
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < MIN_N):
         raise ConfigError(f"-n: must be an integer >= {MIN_N}, got {n!r}")
@@ -470,7 +361,7 @@ def evaluate(run=None, *, samples=None, data: Optional[str] = None, n: Optional[
         "source": source,
         **result,
         "seed": seed,
-        "versions": _versions(),
+        "versions": versions(),
         "settings": dict(SETTINGS),
         "seconds": {k: round(v, 3) for k, v in timings.items()},
         "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -499,7 +390,7 @@ def format_table(result: dict) -> str:
         return f"{v:.4f}" if abs(v) < 1000 else f"{v:.1f}"
 
     for name, m in result["metrics"].items():
-        label = METRICS.get(name, (name,))[0]
+        label = FIGURES[name].label if name in FIGURES else name
         value, floor = fmt(m["value"]), fmt(m["floor"])
         if "of" in m:
             value, floor = f"{value}/{m['of']}", f"{floor}/{m['of']}"
@@ -509,36 +400,6 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["FORMAT", "METRICS", "SETTINGS", "default_n", "evaluate", "mixture_stats", "format_table", "optimal_d", "read_samples", "reference_subset"]
+__all__ = ["FORMAT", "FIGURES", "METRICS", "SETTINGS", "default_n", "evaluate", "format_table", "mixture_stats",
+           "read_samples", "reference_subset"]
 
-
-# ----------------------------------------------------------------------------------------------
-# The optimal-discriminator experiment, as ``gankit theory optimal-d`` runs it
-
-
-def optimal_d(out: Optional[Union[str, Path]] = None, steps: int = 2000, seed: int = 0) -> dict:
-    """Train D against a fixed generator density in 1-D and compare it with D* (``optimal_d_experiment``).
-
-    p_data is ``gmm1d``'s default, 0.5 N(-2, 0.5^2) + 0.5 N(2, 0.5^2); the fixed generator is
-    0.7 N(-1.5, 0.7^2) + 0.3 N(2.5, 0.6^2), one that found the left mode roughly and the right
-    mode poorly. With ``out``, writes ``out/optimal-d.png`` and ``out/optimal-d.json``.
-    """
-    from ..data.toy import Mixture, gmm1d_mixture
-    from .theory import optimal_d_experiment
-
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ConfigError(f"--steps: must be an integer >= 1, got {steps!r}")
-    p_data = gmm1d_mixture()
-    p_g = Mixture([[-1.5], [2.5]], [0.7, 0.6], [0.7, 0.3])
-    png = None
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        png = str(out / "optimal-d.png")
-    result = optimal_d_experiment(p_data, p_g, steps=steps, seed=seed, out_png=png)
-    result["p_data"] = "0.5 N(-2, 0.5^2) + 0.5 N(2, 0.5^2)"
-    result["p_g"] = "0.7 N(-1.5, 0.7^2) + 0.3 N(2.5, 0.6^2)"
-    if out is not None:
-        _write_json(out / "optimal-d.json", result)
-        result["png"], result["json"] = png, str(out / "optimal-d.json")
-    return result

@@ -27,15 +27,14 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ..data.idx import atomic_output
+from ..data import cache_dir
 from ..errors import DataError
+from ..rundir import atomic_output
 from .judge import Judge
 
 
 def features_dir() -> Path:
     """``$GANKIT_CACHE/features`` (``GANKIT_CACHE`` defaults to ``~/.cache/gankit``)."""
-    from ..data.mnist import cache_dir
-
     return cache_dir() / "features"
 
 

@@ -16,21 +16,21 @@ quadratures: V(D*) on a fine Simpson grid, the JSD with adaptive ``scipy.integra
 """
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Optional
+from pathlib import Path
+from typing import Optional, Union
 
 import numpy as np
 import torch
-from scipy import integrate
 from torch import nn
 
+from ..data.toy import Mixture, gmm1d_mixture
 from ..errors import ConfigError
-from ._common import int_at_least
-
-if TYPE_CHECKING:
-    from ..data.toy import Mixture
+from ..rundir import atomic_write
+from ._common import check_seed, int_at_least
 
 
 def _log_prob(m: Mixture, x: np.ndarray) -> np.ndarray:
@@ -49,6 +49,7 @@ def _grid(p_data: Mixture, p_g: Mixture) -> np.ndarray:
 
 def _jsd_quad(p_data: Mixture, p_g: Mixture, lo: float, hi: float) -> float:
     """JSD(p_data || p_g) in nats by adaptive quadrature: the mean of KL(p || m), m = (p_data + p_g)/2."""
+    from scipy import integrate
 
     def integrand(t: float, first: bool) -> float:
         lp, lq = (float(_log_prob(d, np.array([t]))[0]) for d in (p_data, p_g))
@@ -112,6 +113,8 @@ def optimal_d_experiment(
       final_bce: mean training loss over the last 100 steps (about -V(D)/2); train_seconds.
     If `out_png` is given, a plot of both densities, D* and D is written there.
     """
+    from scipy import integrate  # a third of a second to import: loaded by this experiment only
+
     if p_data.dim != 1 or p_g.dim != 1:
         raise ConfigError(f"optimal_d_experiment: needs 1-D mixtures, got D={p_data.dim} and D={p_g.dim}")
     steps = int_at_least(steps, "optimal_d_experiment: steps")
@@ -195,3 +198,30 @@ def _plot(path: str, x: np.ndarray, pd: np.ndarray, pg: np.ndarray, d_opt: np.nd
     fig.legend(loc="outside lower center", ncols=4, fontsize=8)
     ax.set_title("The optimal discriminator (Goodfellow et al. 2014, Prop. 1)")
     fig.savefig(path, dpi=120)
+
+
+def optimal_d(out: Optional[Union[str, Path]] = None, steps: int = 2000, seed: int = 0) -> dict:
+    """Train D against a fixed generator density in 1-D and compare it with D* (``optimal_d_experiment``),
+    as ``gankit theory optimal-d`` runs it.
+
+    p_data is ``gmm1d``'s default, 0.5 N(-2, 0.5^2) + 0.5 N(2, 0.5^2); the fixed generator is
+    0.7 N(-1.5, 0.7^2) + 0.3 N(2.5, 0.6^2), one that found the left mode roughly and the right
+    mode poorly. With ``out``, writes ``out/optimal-d.png`` and ``out/optimal-d.json``.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ConfigError(f"--steps: must be an integer >= 1, got {steps!r}")
+    seed = check_seed(seed)
+    p_data = gmm1d_mixture()
+    p_g = Mixture([[-1.5], [2.5]], [0.7, 0.6], [0.7, 0.3])
+    png = None
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        png = str(out / "optimal-d.png")
+    result = optimal_d_experiment(p_data, p_g, steps=steps, seed=seed, out_png=png)
+    result["p_data"] = "0.5 N(-2, 0.5^2) + 0.5 N(2, 0.5^2)"
+    result["p_g"] = "0.7 N(-1.5, 0.7^2) + 0.3 N(2.5, 0.6^2)"
+    if out is not None:
+        atomic_write(out / "optimal-d.json", json.dumps(result, indent=2) + "\n")
+        result["png"], result["json"] = png, str(out / "optimal-d.json")
+    return result

@@ -22,10 +22,11 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .evaluate import SETTINGS, mixture_stats, reference_subset
+from .evaluate import reference_subset
 from .features import judge_outputs, reference_features
 from .fid import feature_stats, frechet_distance
 from .judge import JUDGE_FOR_DATA, Judge, judge_for
+from .registry import SETTINGS, mixture_stats
 from .scores import class_histogram, classes_covered, classifier_score
 
 
