@@ -32,12 +32,41 @@ def test_radford_networks_fit_every_supported_size(shape):
     assert D(x.reshape(3, 2 * shape[0], *shape[1:])).shape == (3,)
 
 
+@pytest.mark.parametrize("model, extra, batch_norm", [("wgan", {}, True), ("wgan-gp", {}, False),
+                                                     ("wgan", {"r1_gamma": 1.0}, False)])
+def test_radford_critic_has_batch_norm_only_without_a_per_example_penalty(model, extra, batch_norm):
+    """A gradient penalty is a sum of per-example terms; batch norm would tie each critic score
+    to the rest of its batch, so only the clipping WGAN keeps Radford's batch norm."""
+    from gankit.data import load_dataset
+    from gankit.registry import MODELS
+
+    cfg = config.resolve({"model": model, "data": "digits", "arch": "radford", "width": 8, **extra})
+    nets = MODELS.get(model).build(cfg, load_dataset("digits", split="test"))
+    assert any(isinstance(m, nn.BatchNorm2d) for m in nets["D"].modules()) == batch_norm
+    assert _convs(nets["G"]) == _convs(RadfordGenerator(cfg.z_dim, (1, 8, 8), 8))
+    x = nets["G"](torch.randn(4, cfg.z_dim))
+    assert nets["D"](x).shape == (4,)
+
+
+@pytest.mark.parametrize("model", ["cgan", "acgan"])
+def test_conditional_radford_generator_multiplies_noise_by_the_label_embedding(model):
+    from gankit.data import load_dataset
+    from gankit.registry import MODELS
+
+    cfg = config.resolve({"model": model, "data": "digits", "width": 8})
+    assert cfg.arch == "radford"  # the family default
+    G = MODELS.get(model).build(cfg, load_dataset("digits", split="test"))["G"].eval()
+    z, y = torch.randn(3, cfg.z_dim), torch.tensor([0, 1, 2])
+    assert torch.allclose(G(z, y), G.net(z * G.embed(y)))
+    assert not torch.allclose(G(z, y), G(z, torch.tensor([3, 3, 3])))
+
+
 def test_arch_is_checked_against_the_family():
     from gankit.errors import ConfigError
 
     assert config.resolve({"model": "dcgan", "arch": "radford"}).arch == "radford"
     assert config.resolve({"model": "vae", "arch": "mlp"}).arch == "mlp"
-    for model, arch in (("wgan", "radford"), ("dcgan", "mlp"), ("vae", "radford")):
+    for model, arch in (("wgan", "mlp"), ("dcgan", "mlp"), ("vae", "radford")):
         with pytest.raises(ConfigError, match=f"arch='{arch}' for --model {model}"):
             config.resolve({"model": model, "arch": arch})
     with pytest.raises(ConfigError, match="arch=radford: images must be"):

@@ -13,11 +13,12 @@ from gankit.training.steps import STEPS
 TINY = ["--data", "digits", "--batch-size", "64", "--set", "limit=128", "--set", "width=8", "--set", "hidden=32",
         "--set", "z_dim=8", "--set", "report=false", "--no-progress"]
 # mlp: D with dropout, so that an exact resume needs the saved RNG of the dropout masks too.
-# wgan, wgan-gp: batches of 32, 4 steps an epoch, so that G's first update (after n_critic = 5 critic
+# wgan, wgan-gp: batches of 32, 4 steps an epoch, and the papers' n_critic = 5, so that G's first update (after 5 critic
 # steps) comes at step 5, in the second epoch: the resume after epoch 1 (step 4) and the Ctrl-C
 # after step 3 both fall in the middle of an n_critic cycle, and wgan-gp's alpha comes from the noise
 # stream the checkpoint carries.
-MORE = {"mlp": ["--set", "dropout=0.5"], "wgan": ["--batch-size", "32"], "wgan-gp": ["--batch-size", "32"]}
+MORE = {"mlp": ["--set", "dropout=0.5"], "wgan": ["--batch-size", "32", "--set", "n_critic=5"],
+        "wgan-gp": ["--batch-size", "32", "--set", "n_critic=5"]}
 EXTRAS = {"cgan": "classes", "acgan": "classes", "ae": "recon", "vae": "recon"}  # samples/<kind>-epoch-NNNN.png
 INTERRUPT_AT = 2  # Ctrl-C arrives during the third step: mid-epoch for epochs of 2 or 4 steps
 

@@ -46,7 +46,7 @@ def test_wgan_gp_step_adds_lambda_times_penalty(tmp_path):
     """One critic step of the wgan-gp family with f(x) = w.x and G(z) = 0: the critic's loss
     -mean(x).w + lambda (|w| - 1)^2 has gradient -mean(x) + 2 lambda (|w| - 1) w / |w|."""
     cfg = config.resolve({"model": "wgan-gp", "data": "ring", "batch_size": 64, "precision": "fp32",
-                          "out": str(tmp_path / "r")})
+                          "n_critic": 5, "out": str(tmp_path / "r")})
     assert (cfg.gp_lambda, cfg.n_critic, cfg.loss) == (10.0, 5, "wasserstein")
     tr = Trainer(cfg)
     w = torch.tensor([0.3, -0.4])  # |w| = 0.5
@@ -137,7 +137,7 @@ def _critic_step(tmp_path, **settings):
     """One critic step of the wgan family on the ring with D = QuadraticCritic(s=0.8) and every
     fake at c; returns (trainer, the batch, the noise stream before the step, the step's output)."""
     cfg = config.resolve({"model": "wgan", "data": "ring", "batch_size": 64, "precision": "fp32", "clip": 0.0,
-                          "out": str(tmp_path / "r"), **settings})
+                          "n_critic": 5, "out": str(tmp_path / "r"), **settings})
     assert (cfg.n_critic, cfg.loss) == (5, "wasserstein")
     tr = Trainer(cfg)
     tr.nets["D"], tr.nets["G"] = QuadraticCritic(0.8), ConstGenerator([2.0, -1.0])
