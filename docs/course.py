@@ -37,7 +37,7 @@ RING_SEEDS = (0, 1, 2)
 # The ring study of chapter 5: the plain GAN and four fixes, each a few flags on configs/course-ring.yaml.
 RING_VARIANTS = {
     "plain": "",
-    "wgan-gp": " --model wgan-gp --set lr_g=1e-4 --set lr_d=1e-4",
+    "wgan-gp": " --model wgan-gp --set lr_g=1e-4 --set lr_d=1e-4 --set n_critic=5",
     "r1": " --set r1_gamma=1",
     "sn": " --set spectral_norm=true",
     "pack2": " --set pack=2",
@@ -119,12 +119,12 @@ STEPS: list[Step] = [
     Step("metrics", "gankit evaluate runs/course/dcgan", quick=(("-n", "2000"),)),
     Step("metrics", "gankit evaluate runs/course/acgan", quick=(("-n", "2000"),)),
     # 7. The Wasserstein GAN
-    Step("wgan", "gankit train --model wgan --data mnist --epochs 10 --out runs/course/wgan",
+    Step("wgan", "gankit train --model wgan --data mnist --set arch=conv --set width=64 --set lr_g=5e-5 --set lr_d=5e-5 --set n_critic=5 --epochs 10 --out runs/course/wgan",
          {"wgan-losses.png": "runs/course/wgan/losses.png",
           "wgan-first.png": "runs/course/wgan/samples/epoch-0001.png",
           "wgan-last.png": "runs/course/wgan/samples/final.png"},
          quick=(("--set", "limit=6000"), ("--minutes", "1"))),
-    Step("wgan", "gankit train --model wgan-gp --data mnist --epochs 10 --out runs/course/wgan-gp",
+    Step("wgan", "gankit train --model wgan-gp --data mnist --set arch=conv --set width=64 --set lr_g=1e-4 --set lr_d=1e-4 --set n_critic=5 --epochs 10 --out runs/course/wgan-gp",
          {"wgan-gp-losses.png": "runs/course/wgan-gp/losses.png",
           "wgan-gp-first.png": "runs/course/wgan-gp/samples/epoch-0001.png",
           "wgan-gp-last.png": "runs/course/wgan-gp/samples/final.png"},
