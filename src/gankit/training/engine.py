@@ -43,15 +43,22 @@ def cpu_has_fast_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def resolve_precision(precision: str, device: torch.device, data: Dataset) -> str:
+def has_conv(nets: torch.nn.Module) -> bool:
+    return any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in nets.modules())
+
+
+def resolve_precision(precision: str, device: torch.device, data: Dataset, nets: torch.nn.Module) -> str:
+    """``auto``: AMP on CUDA (bf16 where supported, else fp16); on the CPU bf16 autocast only for
+    image networks with convolutions on a CPU with native bf16. Fully connected networks measured
+    0.90-0.99x in bf16 on the CPU (docs/benchmarks.md): the casts around each matmul cost what the
+    matmul saves. bf16 keeps ~3 significant digits: fine for images, too coarse for 2-D toy points."""
     if precision != "auto":
         if precision == "fp16" and device.type != "cuda":
             raise ConfigError("--precision fp16 needs CUDA; use bf16 or fp32 on the CPU")
         return precision
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    # bf16 keeps ~3 significant digits: fine for images, too coarse for 2-D toy points.
-    return "bf16" if data.is_image and cpu_has_fast_bf16() else "fp32"
+    return "bf16" if data.is_image and has_conv(nets) and cpu_has_fast_bf16() else "fp32"
 
 
 def in_notebook() -> bool:
@@ -98,10 +105,9 @@ class Trainer:
             raise ConfigError(f"--model {cfg.model} needs labelled data; --data {cfg.data} has no labels")
         self.data = Dataset(data.name, data.x.to(self.device), None if data.y is None else data.y.to(self.device),
                             data.num_classes, data.extra)
-        self.precision = resolve_precision(cfg.precision, self.device, self.data)
-
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         self.nets = self.family.build(cfg, self.data).to(self.device)
+        self.precision = resolve_precision(cfg.precision, self.device, self.data, self.nets)
         if self.device.type == "cuda" and self.data.is_image:
             self.nets.to(memory_format=torch.channels_last)
             torch.backends.cudnn.benchmark = True
