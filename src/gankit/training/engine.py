@@ -406,6 +406,9 @@ class Trainer:
         from ..metrics.watch import collapsed
         from ..run import generate
 
+        # Diverged weights give NaN samples, which the judge would refuse as a user's bad input:
+        # stop here with the divergence message instead (every rank holds the same weights).
+        self._check_finite(weights=True)
         better, row = False, None
         if self.dist.is_main:
             if self._watch is None:
