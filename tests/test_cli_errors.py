@@ -2,6 +2,7 @@
 import gzip
 import struct
 
+import numpy as np
 import pytest
 
 
@@ -87,3 +88,64 @@ def test_closed_pipe_ends_quietly(tmp_path):
         os.close(write_end)
     assert p.returncode == 141, p.stderr
     assert p.stderr == ""
+
+
+# ---- bounds the API owns: a Python caller and the command line get the same one line ----------
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A plain and a conditional run, trained for one epoch on 64 digits."""
+    import gankit
+
+    base = tmp_path_factory.mktemp("bounds")
+    tiny = {"data": "digits", "limit": 64, "batch_size": 32, "epochs": 1, "progress": False, "report": False}
+    gankit.train({**tiny, "model": "mlp", "hidden": [16], "out": str(base / "mlp")})
+    gankit.train({**tiny, "model": "cgan", "width": 8, "out": str(base / "cgan")})
+    return base
+
+
+def _sample(run, out, **kw):
+    import gankit
+
+    return gankit.save_samples(gankit.load(run), out, **kw)
+
+
+def _evaluate(run, out, **kw):
+    import gankit
+
+    np.savez(out.parent / "s.npz", images=np.zeros((30, 1, 8, 8), np.float32))
+    return gankit.evaluate(samples=out.parent / "s.npz", data="digits", **kw)
+
+
+def _optimal_d(run, out, **kw):
+    from gankit import api
+
+    return api.optimal_d(**kw)
+
+
+@pytest.mark.parametrize("model, call, kwargs, argv, flag", [
+    ("mlp", _sample, {"n": 10_001}, ("sample", "{run}", "-n", "10001", "--out", "{out}"), "-n"),
+    ("mlp", _sample, {"n": 0, "suffix": ".npz"}, ("sample", "{run}", "-n", "0", "--out", "{out}"), "-n"),
+    ("mlp", _sample, {"suffix": ".jpg"}, ("sample", "{run}", "--out", "{out}"), "--out"),
+    ("mlp", _sample, {"seed": 2**31}, ("sample", "{run}", "--seed", str(2**31), "--out", "{out}"), "--seed"),
+    ("mlp", _sample, {"labels": 1}, ("sample", "{run}", "--label", "1", "--out", "{out}"), "--label"),
+    ("cgan", _sample, {"labels": 10}, ("sample", "{run}", "--label", "10", "--out", "{out}"), "--label"),
+    ("cgan", _sample, {"labels": -1}, ("sample", "{run}", "--label", "-1", "--out", "{out}"), "--label"),
+    ("mlp", _evaluate, {"seed": -1}, ("evaluate", "--samples", "{dir}/s.npz", "--data", "digits", "--seed", "-1"),
+     "--seed"),
+    ("mlp", _evaluate, {"checkpoint": "best"},
+     ("evaluate", "--samples", "{dir}/s.npz", "--data", "digits", "--checkpoint", "best"), "--checkpoint"),
+    ("mlp", _optimal_d, {"seed": 2**40}, ("theory", "optimal-d", "--seed", str(2**40)), "--seed"),
+])
+def test_a_bound_is_one_line_from_the_api_and_the_cli(cli, runs, tmp_path, model, call, kwargs, argv, flag):
+    """The check lives in the API: its error is the command line's, word for word, and nothing is written."""
+    from gankit.errors import GankitError
+
+    run, work = runs / model, tmp_path / "work"
+    work.mkdir()
+    out = work / ("x" + kwargs.pop("suffix", ".png"))
+    with pytest.raises(GankitError) as api_error:
+        call(run, out, **kwargs)
+    line = one_line_error(*cli(*[a.format(run=run, out=out, dir=work) for a in argv])[::2])
+    assert line == f"gankit: error: {api_error.value}"
+    assert line.startswith(f"gankit: error: {flag}:"), line
+    assert sorted(p.name for p in work.iterdir()) == (["s.npz"] if call is _evaluate else [])

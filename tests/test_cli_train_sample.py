@@ -142,3 +142,37 @@ def _close(got: dict, want: dict, moved_from: dict | None) -> None:
             assert torch.equal(got[k], want[k]), k
     if moved_from is not None:  # and the resumed epoch did move them
         assert any(not torch.equal(moved_from[k], want[k]) for k in want if k.startswith("G."))
+
+
+def test_flags_left_out_take_the_apis_defaults(cli, tmp_path, monkeypatch):
+    """The command line passes only the flags it was given: move an API default and the command follows."""
+    import json
+
+    import gankit
+    from gankit import api
+    from gankit.metrics import evaluate as evaluate_mod
+    from gankit.metrics import theory
+
+    run = tmp_path / "run"
+    gankit.train({"model": "mlp", "data": "digits", "limit": 64, "hidden": [16], "epochs": 1, "progress": False,
+                  "report": False, "out": str(run)})
+    monkeypatch.setattr(api.save_samples, "__defaults__", (5, 3, None, None))  # n, seed, labels, truncation
+    code, out, err = cli("sample", run, "--out", tmp_path / "s.npz")
+    assert code == 0, err
+    want = gankit.load(run).sample(5, seed=3)["images"].numpy()
+    assert np.array_equal(np.load(tmp_path / "s.npz")["images"], want)
+    code, out, err = cli("sample", "--help")
+    assert "(default 5;" in out and "(default 3)" in out
+
+    np.savez(tmp_path / "x.npz", images=np.random.default_rng(0).random((60, 1, 8, 8), dtype=np.float32))
+    monkeypatch.setattr(evaluate_mod, "DEFAULT_N", 40)
+    monkeypatch.setitem(evaluate_mod.evaluate.__kwdefaults__, "seed", 7)
+    code, out, err = cli("evaluate", "--samples", tmp_path / "x.npz", "--data", "digits", "--out", tmp_path / "e.json")
+    assert code == 0, err
+    ev = json.loads((tmp_path / "e.json").read_text())
+    assert ev["n"] == 40 and ev["seed"] == 7
+
+    monkeypatch.setattr(theory.optimal_d, "__defaults__", (None, 3, 0))  # out, steps, seed
+    code, out, err = cli("theory", "optimal-d")
+    assert code == 0, err
+    assert ", 3 steps)" in out

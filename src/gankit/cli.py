@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import argparse
 import errno
+import inspect
 import os
 import sys
-from pathlib import Path
 
+from . import api
+from . import config as config_mod
+from .data.download import DOWNLOADS, download
 from .errors import GankitError
+from .metrics.evaluate import DEFAULT_N, DEFAULT_N_FOR, format_table
+from .metrics.judge import RECIPES, judge_accuracy, load_judge, train_judge
+from .run import resume_overrides
+from .sampling.explore import COMMANDS
+from .training.distributed import describe_failure
+from .training.engine import RESUMABLE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,9 +30,6 @@ class _Parser(argparse.ArgumentParser):
 
 # ----------------------------------------------------------------------------------------------
 def cmd_train(args) -> int:
-    from . import api
-    from . import config as config_mod
-
     flags = {
         "model": args.model, "data": args.data, "data_dir": args.data_dir, "loss": args.loss,
         "epochs": args.epochs, "minutes": args.minutes, "batch_size": args.batch_size, "seed": args.seed,
@@ -71,10 +77,6 @@ def _resume_overrides(args, flags: dict, sets: dict) -> dict:
     A value equal to the run's own is no change; one that would change a setting a resumed run
     keeps (the model, its data, the optimiser, the batch size...) is an error naming its flag.
     """
-    from . import config as config_mod
-    from .run import resume_overrides
-    from .training.engine import RESUMABLE
-
     if args.overwrite:
         raise GankitError(f"--overwrite: cannot be combined with --resume (it would erase {args.resume})")
     given = {}
@@ -89,36 +91,28 @@ def _resume_overrides(args, flags: dict, sets: dict) -> dict:
 
 CHECKPOINT_HELP = ("last (default: the newest good checkpoint), best (the best quality check of training) "
                    "or epoch-N (a kept epoch)")
-MAX_SAMPLES = {".png": 10_000, ".npz": 1_000_000}  # a 100 x 100 grid; 1e6 arrays (FID wants 50k)
+
+
+def _given(**flags) -> dict:
+    """The flags the user gave; a flag left out (None) is not passed, so the API's default applies."""
+    return {k: v for k, v in flags.items() if v is not None}
+
+
+def _default(fn, name: str):
+    """The default of parameter ``name`` of the API function ``fn``, for a flag's help."""
+    return inspect.signature(fn).parameters[name].default
 
 
 def cmd_sample(args) -> int:
-    from . import api
 
-    out = Path(args.out)
-    if out.suffix not in (".png", ".npz"):
-        raise GankitError(f"--out: {out} must end in .png (a grid) or .npz (arrays)")
-    most = MAX_SAMPLES[out.suffix]
-    if not 0 < args.n <= most:
-        raise GankitError(f"-n: must be in 1..{most} for a {out.suffix} file, got {args.n}")
-    if not 0 <= args.seed <= 2**31 - 1:
-        raise GankitError(f"--seed: must be in 0..2147483647, got {args.seed}")
     run = api.load(args.run, checkpoint=args.checkpoint)
-    labels = None
-    if args.label is not None:
-        if not run.family.conditional:
-            raise GankitError(f"--label: {args.run} is not a conditional model")
-        if not 0 <= args.label < run.num_classes:
-            raise GankitError(f"--label: must be in 0..{run.num_classes - 1}, got {args.label}")
-        labels = args.label
-    path = api.save_samples(run, out, n=args.n, seed=args.seed, labels=labels, truncation=args.truncation)
+    path = api.save_samples(run, args.out, **_given(n=args.n, seed=args.seed, labels=args.label,
+                                                     truncation=args.truncation))
     print(f"wrote {path}")
     return 0
 
 
 def cmd_data_download(args) -> int:
-    from .data.mnist import download
-
     paths = download(args.name, args.dest, base_url=args.base_url)
     for p in paths:
         print(f"wrote {p}")
@@ -127,7 +121,6 @@ def cmd_data_download(args) -> int:
 
 
 def cmd_explore(args) -> int:
-    from . import api
 
     options = {k: v for k, v in vars(args).items()
                if k not in ("command", "fn", "run", "what", "checkpoint") and v is not None}
@@ -138,14 +131,12 @@ def cmd_explore(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from . import api
 
     print(f"wrote {api.write_report(args.run, out=args.out)}")
     return 0
 
 
 def cmd_compare(args) -> int:
-    from . import api
 
     md, path = api.write_compare(args.runs, out=args.out)
     print(md, end="")
@@ -155,18 +146,9 @@ def cmd_compare(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from . import api
-    from .metrics.evaluate import format_table
-
-    if (args.run is None) == (args.samples is None):
-        raise GankitError("evaluate: give a run directory or --samples FILE.npz --data NAME")
-    if args.run is not None and args.data:
-        raise GankitError("--data: only with --samples (a run knows its dataset)")
-    run = api.load(args.run, checkpoint=args.checkpoint) if args.run is not None else None
-    if args.checkpoint and run is None:
-        raise GankitError("--checkpoint: only with a run directory, not --samples")
-    result = api.evaluate(run, samples=args.samples, data=args.data, n=args.n, seed=args.seed,
-                          out=args.out, judge=args.judge, data_dir=args.data_dir, limit=args.limit)
+    result = api.evaluate(args.run, **_given(samples=args.samples, data=args.data, n=args.n, seed=args.seed,
+                                             out=args.out, judge=args.judge, data_dir=args.data_dir,
+                                             limit=args.limit, checkpoint=args.checkpoint))
     print(format_table(result))
     if "path" in result:
         print(f"wrote {result['path']}")
@@ -174,30 +156,25 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_judge_train(args) -> int:
-    from .metrics.judge import train_judge
-
-    train_judge(args.data, out=args.out, data_dir=args.data_dir or "", epochs=args.epochs,
-                reject_steps=args.reject_steps)
+    train_judge(**_given(data=args.data, out=args.out, data_dir=args.data_dir, epochs=args.epochs,
+                         reject_steps=args.reject_steps))
     return 0
 
 
 def cmd_judge_check(args) -> int:
-    from .metrics.judge import judge_accuracy, load_judge
-
-    j = load_judge(args.judge)
+    j = load_judge(**_given(which=args.judge))
     print(f"{j.name} v{j.version}: {j.path} (sha256 {j.sha256} verified)")
     print(f"  recorded test accuracy {j.meta.get('test_accuracy')}")
-    if args.limit >= 0:
-        acc = judge_accuracy(j, args.data, data_dir=args.data_dir or "", limit=args.limit)
+    if args.limit is None or args.limit >= 0:
+        acc = judge_accuracy(j, **_given(data=args.data, data_dir=args.data_dir, limit=args.limit))
         print(f"  measured test accuracy {acc['accuracy']:.4f} on {acc['n']} {acc['data']} test images, "
               f"{acc['read_as_digit']:.4f} of them read as digits")
     return 0
 
 
 def cmd_theory_optimal_d(args) -> int:
-    from .metrics.theory import optimal_d
 
-    r = optimal_d(args.out, steps=args.steps, seed=args.seed)
+    r = api.optimal_d(args.out, **_given(steps=args.steps, seed=args.seed))
     print(f"p_data = {r['p_data']};  p_g = {r['p_g']} (fixed)")
     print(f"D vs D* = p_data / (p_data + p_g): max |D - D*| {r['d_max_abs_err']:.4f}, "
           f"mean {r['d_mean_abs_err']:.4f} (over [{r['region'][0]:.2f}, {r['region'][1]:.2f}], "
@@ -218,56 +195,64 @@ def _add_explore_parser(sub) -> None:
     what = e.add_subparsers(dest="what", required=True, parser_class=_Parser, metavar="WHAT")
 
     def cmd(name: str, help: str):
+        """A subcommand; each flag's help ends with its default, read from the explore function."""
         c = what.add_parser(name, help=help)
         c.add_argument("--out-dir", help="where to write (default RUN/explore)")
         c.set_defaults(fn=cmd_explore)
-        return c
+        params = inspect.signature(COMMANDS[name]).parameters
 
-    c = cmd("grid", "N samples")
-    c.add_argument("-n", type=int, help="number of samples (default 64)")
-    c.add_argument("--seed", type=int)
-    c.add_argument("--truncation", type=float, help="draw z from a normal truncated at this bound")
-    c = cmd("classes", "one row per class (conditional models)")
-    c.add_argument("-n", type=int, help="samples per class (default 10)")
-    c.add_argument("--seed", type=int)
-    c.add_argument("--truncation", type=float)
-    c = cmd("interpolate", "a path between two latents, classes or encoded images: strip PNG and GIF")
-    c.add_argument("--mode", choices=["lerp", "slerp"], help="linear or spherical (default lerp)")
-    c.add_argument("--steps", type=int, help="images along each path, ends included (default 10)")
-    c.add_argument("--rows", type=int, help="seeded pairs, one per row (default 4)")
-    c.add_argument("--seed", type=int)
-    c.add_argument("--classes", metavar="A,B", help="conditional models: move the class from A to B")
-    c.add_argument("--images", metavar="I,J", action="append",
-                   help="ae/vae: between test images I and J (repeatable)")
-    c.add_argument("--truncation", type=float)
-    c = cmd("walk", "the lecture's latent walk: means and spreads scaled along the latent dimensions")
-    c.add_argument("-n", type=int, help="number of samples (default 100)")
-    c.add_argument("--scale-means", type=float, help="default 1")
-    c.add_argument("--scale-stds", type=float, help="default 1")
-    c.add_argument("--frames", type=int, help="GIF frames moving the means from -M to M (default 15)")
-    c.add_argument("--seed", type=int)
-    c = cmd("arithmetic", "mean(A) - mean(B) + mean(C) of latents")
-    c.add_argument("--a", required=True, help="indices into the sample sheet (1,5,9), or a class with --by class")
-    c.add_argument("--b", help="subtracted operand")
-    c.add_argument("--c", help="added operand")
-    c.add_argument("--by", choices=["index", "class"], help="operands are sheet indices (default) or classes")
-    c.add_argument("-n", type=int, help="samples on the sheet (default 64)")
-    c.add_argument("--per-class", type=int, help="latents averaged per class with --by class (default 8)")
-    c.add_argument("--label", type=int, help="conditional models: the class to draw the results with")
-    c.add_argument("--judge", help="--by class on a GAN: the classifier that labels samples (default: the data's)")
-    c.add_argument("--seed", type=int)
-    c = cmd("manifold", "a 2-D latent space decoded over a regular grid")
-    c.add_argument("--side", type=int, help="images per side (default 20)")
-    c.add_argument("--extent", type=float, help="grid over [-E, E]^2 (default 3; 1 for uniform z)")
-    c = cmd("scatter", "ae/vae codes of test images coloured by label (PCA above 2-D)")
-    c.add_argument("-n", type=int, help="test images (default 2000)")
-    c = cmd("reconstruct", "ae/vae: test images beside their reconstructions")
-    c.add_argument("-n", type=int, help="images (default 32)")
-    c.add_argument("--seed", type=int)
-    c = cmd("discriminator", "toy 1-D/2-D runs: D's decision surface and G's mapping")
-    c.add_argument("-n", type=int, help="real and generated points (default 2000)")
-    c.add_argument("--resolution", type=int, help="grid points per side (default 150)")
-    c.add_argument("--seed", type=int)
+        def arg(*flags, help: str = "", **kw):
+            action = c.add_argument(*flags, **kw)
+            default = params[action.dest].default  # a flag the function does not take is a KeyError here
+            shown = f"(default {default})" if default is not None else ""
+            action.help = " ".join(x for x in (help, shown) if x) or None
+
+        return arg
+
+    arg = cmd("grid", "N samples")
+    arg("-n", type=int, help="number of samples")
+    arg("--seed", type=int)
+    arg("--truncation", type=float, help="draw z from a normal truncated at this bound")
+    arg = cmd("classes", "one row per class (conditional models)")
+    arg("-n", type=int, help="samples per class")
+    arg("--seed", type=int)
+    arg("--truncation", type=float)
+    arg = cmd("interpolate", "a path between two latents, classes or encoded images: strip PNG and GIF")
+    arg("--mode", choices=["lerp", "slerp"], help="linear or spherical")
+    arg("--steps", type=int, help="images along each path, ends included")
+    arg("--rows", type=int, help="seeded pairs, one per row")
+    arg("--seed", type=int)
+    arg("--classes", metavar="A,B", help="conditional models: move the class from A to B")
+    arg("--images", metavar="I,J", action="append", help="ae/vae: between test images I and J (repeatable)")
+    arg("--truncation", type=float)
+    arg = cmd("walk", "the lecture's latent walk: means and spreads scaled along the latent dimensions")
+    arg("-n", type=int, help="number of samples")
+    arg("--scale-means", type=float)
+    arg("--scale-stds", type=float)
+    arg("--frames", type=int, help="GIF frames moving the means from -M to M")
+    arg("--seed", type=int)
+    arg = cmd("arithmetic", "mean(A) - mean(B) + mean(C) of latents")
+    arg("--a", required=True, help="indices into the sample sheet (1,5,9), or a class with --by class")
+    arg("--b", help="subtracted operand")
+    arg("--c", help="added operand")
+    arg("--by", choices=["index", "class"], help="operands are sheet indices or classes")
+    arg("-n", type=int, help="samples on the sheet")
+    arg("--per-class", type=int, help="latents averaged per class with --by class")
+    arg("--label", type=int, help="conditional models: the class to draw the results with")
+    arg("--judge", help="--by class on a GAN: the classifier that labels samples (default: the data's)")
+    arg("--seed", type=int)
+    arg = cmd("manifold", "a 2-D latent space decoded over a regular grid")
+    arg("--side", type=int, help="images per side")
+    arg("--extent", type=float, help="grid over [-E, E]^2 (default 3; 1 for uniform z)")
+    arg = cmd("scatter", "ae/vae codes of test images coloured by label (PCA above 2-D)")
+    arg("-n", type=int, help="test images")
+    arg = cmd("reconstruct", "ae/vae: test images beside their reconstructions")
+    arg("-n", type=int, help="images")
+    arg("--seed", type=int)
+    arg = cmd("discriminator", "toy 1-D/2-D runs: D's decision surface and G's mapping")
+    arg("-n", type=int, help="real and generated points")
+    arg("--resolution", type=int, help="grid points per side")
+    arg("--seed", type=int)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -305,8 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="draw samples from a trained run")
     s.add_argument("run", help="run directory")
     s.add_argument("--checkpoint", metavar="WHICH", help=CHECKPOINT_HELP)
-    s.add_argument("-n", type=int, default=64, help="number of samples")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("-n", type=int, help=f"number of samples (default {_default(api.save_samples, 'n')}; at most "
+                   + ", ".join(f"{most} for {kind}" for kind, most in api.MAX_SAMPLES.items()) + ")")
+    s.add_argument("--seed", type=int, help=f"0..2147483647 (default {_default(api.save_samples, 'seed')})")
     s.add_argument("--label", type=int, help="class for conditional models (default: cycle through)")
     s.add_argument("--truncation", type=float, help="sample z from a normal truncated at this bound")
     s.add_argument("--out", required=True, help="FILE.png (grid) or FILE.npz (images, labels)")
@@ -315,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("data", help="datasets: download for offline use")
     dsub = d.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
     dd = dsub.add_parser("download", help="fetch the canonical IDX files (SHA-256 checked)")
-    dd.add_argument("name", choices=["mnist", "fashion-mnist"])
+    dd.add_argument("name", choices=list(DOWNLOADS))
     dd.add_argument("--dest", required=True, help="folder to write the IDX files into")
     dd.add_argument("--base-url", help="mirror to fetch from (default: the canonical mirrors)")
     dd.set_defaults(fn=cmd_data_download)
@@ -338,9 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", help="with --samples: the dataset they imitate (mnist, digits, stacked-mnist, ring, ...)")
     ev.add_argument("--data-dir", help="folder with the real data (default: the run's)")
     ev.add_argument("--limit", type=int, help="the training set is its first N images (default: the run's; all)")
-    ev.add_argument("-n", type=int, help="samples, and train and test images for the floors "
-                    "(default 10000; 26000 for stacked-mnist, the papers' count)")
-    ev.add_argument("--seed", type=int, default=0, help="seeds the samples and the KID subsets")
+    ev.add_argument("-n", type=int, help=f"samples, and train and test images for the floors (default {DEFAULT_N}; "
+                    + "; ".join(f"{n} for {data}" for data, n in DEFAULT_N_FOR.items()) + ", the papers' count)")
+    ev.add_argument("--seed", type=int, help=f"seeds the samples and the KID subsets (default {_default(api.evaluate, 'seed')})")
     ev.add_argument("--judge", help="judge name or FILE.json (default: the dataset's shipped judge)")
     ev.add_argument("--out", help="FILE.json to write (default RUN/eval.json; --samples: none)")
     ev.set_defaults(fn=cmd_evaluate)
@@ -348,25 +334,26 @@ def build_parser() -> argparse.ArgumentParser:
     j = sub.add_parser("judge", help="the classifier behind the metrics: train or check one")
     jsub = j.add_subparsers(dest="judge_command", required=True, parser_class=_Parser)
     jt = jsub.add_parser("train", help="train a judge by the fixed recipe (writes FILE.pt and FILE.json)")
-    jt.add_argument("--data", default="mnist", choices=["mnist", "digits"])
+    jt.add_argument("--data", help=f"the recipe's dataset: {', '.join(RECIPES)} (default {_default(train_judge, 'data')})")
     jt.add_argument("--data-dir", help="folder with the dataset files")
     jt.add_argument("--out", help="FILE.pt (default <name>.pt in this folder)")
     jt.add_argument("--epochs", type=int, help="override the recipe's epochs")
     jt.add_argument("--reject-steps", type=int, help="override the recipe's steps of the reject head (p(digit | x))")
     jt.set_defaults(fn=cmd_judge_train)
     jc = jsub.add_parser("check", help="verify a judge's SHA-256 and measure its test accuracy")
-    jc.add_argument("judge", nargs="?", default="mnist-judge-v2", help="judge name or FILE.json (default mnist-judge-v2)")
+    jc.add_argument("judge", nargs="?", help=f"judge name or FILE.json (default {_default(load_judge, 'which')})")
     jc.add_argument("--data", help="dataset to test on (default the judge's)")
     jc.add_argument("--data-dir", help="folder with the dataset files")
-    jc.add_argument("--limit", type=int, default=0, help="first N test images (0 = all; -1 = verify only)")
+    jc.add_argument("--limit", type=int, help=f"first N test images (0 = all; -1 = verify only; "
+                    f"default {_default(judge_accuracy, 'limit')})")
     jc.set_defaults(fn=cmd_judge_check)
 
     th = sub.add_parser("theory", help="numerical checks of the theory")
     thsub = th.add_subparsers(dest="theory_command", required=True, parser_class=_Parser)
     od = thsub.add_parser("optimal-d", help="a trained D against D* = p_data/(p_data+p_g), and V(D*) = -log 4 + 2 JSD")
     od.add_argument("--out", help="folder for optimal-d.png and optimal-d.json")
-    od.add_argument("--steps", type=int, default=2000, help="discriminator training steps (default 2000)")
-    od.add_argument("--seed", type=int, default=0)
+    od.add_argument("--steps", type=int, help=f"discriminator training steps (default {_default(api.optimal_d, 'steps')})")
+    od.add_argument("--seed", type=int, help=f"(default {_default(api.optimal_d, 'seed')})")
     od.set_defaults(fn=cmd_theory_optimal_d)
     return p
 
@@ -394,8 +381,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gankit: error: {e.filename or 'a file'}: {e.strerror}", file=sys.stderr)
         return 2
     except RuntimeError as e:
-        from .training.distributed import describe_failure
-
         msg = describe_failure(e, getattr(args, "resume", None) or getattr(args, "out", None))
         if msg is None:
             raise

@@ -125,10 +125,21 @@ class Run:
 
     def sample(self, n: int = 64, seed: int = 0, labels=None, truncation: float | None = None,
                z: torch.Tensor | None = None) -> dict:
-        """n samples: {"images": (n, C, H, W) in [0, 1], "labels": ..., "z": ...}."""
-        g = torch.Generator().manual_seed(seed)
+        """n samples: {"images": (n, C, H, W) in [0, 1], "labels": ..., "z": ...}.
+
+        seed: an integer in 0..2**31 - 1. labels (conditional models only): one class in
+        0..num_classes - 1 for every sample, or one per sample; default: cycle through the classes.
+        """
+        if isinstance(seed, bool) or not hasattr(seed, "__index__") or not 0 <= int(seed) <= 2**31 - 1:
+            raise GankitError(f"--seed: must be an integer in 0..2147483647, got {seed!r}")
+        g = torch.Generator().manual_seed(int(seed))
         if labels is not None:
+            if not self.family.conditional:
+                raise GankitError(f"--label: {self.path} is not a conditional model")
             labels = torch.as_tensor(labels, dtype=torch.long)
+            outside = labels[(labels < 0) | (labels >= self.num_classes)]
+            if outside.numel():
+                raise GankitError(f"--label: must be in 0..{self.num_classes - 1}, got {int(outside.flatten()[0])}")
             if labels.dim() == 0:
                 labels = labels.repeat(n)
         device = next(self.nets.parameters()).device

@@ -68,7 +68,8 @@ from ..data import load_dataset
 from ..errors import ConfigError, DataError
 from ..registry import DATASETS
 from ..run import Run, load
-from ..rundir import atomic_write, versions
+from ..rundir import atomic_write, eval_path, versions
+from ._common import check_seed
 from .features import check_images, judge_cache_dir, judge_outputs, reference_features
 from .judge import JUDGE_FOR_DATA, Judge, judge_for
 from .registry import FIGURES, METRICS, SETTINGS, Evidence, compute, mixture_stats, report
@@ -267,10 +268,13 @@ def _evaluate_toy(points: torch.Tensor, test, n: int) -> dict:
     }
 
 
+DEFAULT_N = 10000  # samples an evaluation draws unless told
+DEFAULT_N_FOR = {"stacked-mnist": 26000}  # the papers count Stacked MNIST's 1000 modes among 26,000 samples
+
+
 def default_n(data: str) -> int:
-    """Samples an evaluation draws unless told: 26,000 for Stacked MNIST (the papers count its
-    1000 modes among 26,000 samples), 10,000 for everything else."""
-    return 26000 if data == "stacked-mnist" else 10000
+    """Samples an evaluation of ``data`` draws unless told: ``DEFAULT_N``, or ``DEFAULT_N_FOR[data]``."""
+    return DEFAULT_N_FOR.get(data, DEFAULT_N)
 
 
 def _toy_test_split(data: str, data_dir: str, n: int):
@@ -291,11 +295,13 @@ def _toy_test_split(data: str, data_dir: str, n: int):
 
 def evaluate(run=None, *, samples=None, data: Optional[str] = None, n: Optional[int] = None, seed: int = 0,
              out: Optional[Union[str, Path]] = None, judge: Optional[Union[str, Path]] = None,
-             data_dir: Optional[str] = None, limit: Optional[int] = None) -> dict:
+             data_dir: Optional[str] = None, limit: Optional[int] = None, checkpoint: Optional[str] = None) -> dict:
     """Evaluate a run directory (or ``Run``) or a set of samples; return the eval dict and write it.
 
-    run: a run directory or a loaded ``Run``; n samples are drawn with ``seed`` and the result is
-      written to ``RUN/eval.json`` (or ``out``).
+    run: a run directory or a loaded ``Run``; n samples are drawn with ``seed`` (0..2**31 - 1, it
+      also seeds KID's subsets) and the result is written to ``RUN/eval.json`` (or ``out``).
+    checkpoint: which checkpoint of a run directory to load (``last``, ``best``, ``epoch-N``: see
+      ``gankit.run.checkpoint_file``); default the newest good one.
     n: samples (and real images for each reference); default ``default_n(data)``: 10,000, and
       26,000 for Stacked MNIST, the papers' count of its modes.
     samples: instead of a run, an .npz file (see ``read_samples``) or a tensor (images in [-1, 1]
@@ -307,13 +313,18 @@ def evaluate(run=None, *, samples=None, data: Optional[str] = None, n: Optional[
     t0 = time.perf_counter()
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < MIN_N):
         raise ConfigError(f"-n: must be an integer >= {MIN_N}, got {n!r}")
+    seed = check_seed(seed)
     if (run is None) == (samples is None):
         raise ConfigError("evaluate: give a run directory or --samples FILE.npz (with --data), not both")
+    if checkpoint and not (run is None or isinstance(run, (str, Path))):
+        raise ConfigError("--checkpoint: only with a run directory; a loaded Run holds its checkpoint")
+    if checkpoint and run is None:
+        raise ConfigError("--checkpoint: only with a run directory, not --samples")
     timings: dict = {}
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 0):
         raise ConfigError(f"--limit: must be an integer >= 0, got {limit!r}")
     if run is not None:
-        run = run if isinstance(run, Run) else load(run)
+        run = run if isinstance(run, Run) else load(run, checkpoint=checkpoint)
         cfg = run.config
         if data and data != cfg.data:
             raise ConfigError(f"--data: {run.path} was trained on {cfg.data!r}, not {data!r}")
@@ -323,7 +334,7 @@ def evaluate(run=None, *, samples=None, data: Optional[str] = None, n: Optional[
         ckpt_state = run.state or {}
         source = {"run": str(run.path), "model": cfg.model, "step": ckpt_state.get("step"),
                   "epoch": ckpt_state.get("epoch")}
-        out = Path(out) if out else run.path / "eval.json"
+        out = Path(out) if out else eval_path(run.path)
     else:
         if not data:
             raise ConfigError("--data: name the dataset the samples imitate (e.g. --data mnist)")
@@ -400,6 +411,6 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["FORMAT", "FIGURES", "METRICS", "SETTINGS", "default_n", "evaluate", "format_table", "mixture_stats",
+__all__ = ["DEFAULT_N", "DEFAULT_N_FOR", "FORMAT", "FIGURES", "METRICS", "SETTINGS", "default_n", "evaluate", "format_table", "mixture_stats",
            "read_samples", "reference_subset"]
 
