@@ -122,6 +122,12 @@ def _optimal_d(run, out, **kw):
     return api.optimal_d(**kw)
 
 
+def _train_judge(run, out, **kw):
+    from gankit.metrics.judge_train import train_judge
+
+    return train_judge(out=out.with_suffix(".pt"), **kw)
+
+
 @pytest.mark.parametrize("model, call, kwargs, argv, flag", [
     ("mlp", _sample, {"n": 10_001}, ("sample", "{run}", "-n", "10001", "--out", "{out}"), "-n"),
     ("mlp", _sample, {"n": 0, "suffix": ".npz"}, ("sample", "{run}", "-n", "0", "--out", "{out}"), "-n"),
@@ -135,6 +141,7 @@ def _optimal_d(run, out, **kw):
     ("mlp", _evaluate, {"checkpoint": "best"},
      ("evaluate", "--samples", "{dir}/s.npz", "--data", "digits", "--checkpoint", "best"), "--checkpoint"),
     ("mlp", _optimal_d, {"seed": 2**40}, ("theory", "optimal-d", "--seed", str(2**40)), "--seed"),
+    ("mlp", _train_judge, {"data": "ring"}, ("judge", "train", "--data", "ring", "--out", "{dir}/x.pt"), "--data"),
 ])
 def test_a_bound_is_one_line_from_the_api_and_the_cli(cli, runs, tmp_path, model, call, kwargs, argv, flag):
     """The check lives in the API: its error is the command line's, word for word, and nothing is written."""

@@ -15,7 +15,8 @@ from . import config as config_mod
 from .data.download import DOWNLOADS, download
 from .errors import GankitError
 from .metrics.evaluate import DEFAULT_N, DEFAULT_N_FOR, format_table
-from .metrics.judge import RECIPES, judge_accuracy, load_judge, train_judge
+from .metrics.judge import judge_accuracy, load_judge
+from .metrics.judge_train import RECIPES, train_judge
 from .run import resume_overrides
 from .sampling.explore import COMMANDS
 from .training.distributed import describe_failure

@@ -8,7 +8,8 @@ import torch
 
 from gankit.data import load_dataset
 from gankit.errors import GankitError
-from gankit.metrics.judge import JUDGES_DIR, judge_accuracy, load_judge, random_shift, sha256_file, train_judge
+from gankit.metrics.judge import JUDGES_DIR, judge_accuracy, load_judge, sha256_file
+from gankit.metrics.judge_train import random_shift, train_judge
 from gankit.metrics.nondigits import KINDS
 from gankit.metrics.scores import mean_confidence
 
