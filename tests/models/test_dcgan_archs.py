@@ -40,10 +40,10 @@ def test_radford_critic_has_batch_norm_only_without_a_per_example_penalty(model,
     from gankit.data import load_dataset
     from gankit.registry import MODELS
 
-    cfg = config.resolve({"model": model, "data": "digits", "arch": "radford", "width": 8, **extra})
-    nets = MODELS.get(model).build(cfg, load_dataset("digits", split="test"))
+    cfg = config.resolve({"model": model, "data": "mnist", "arch": "radford", "width": 8, **extra})
+    nets = MODELS.get(model).build(cfg, load_dataset("mnist", split="test"))  # 3 convs in D: BN on 2
     assert any(isinstance(m, nn.BatchNorm2d) for m in nets["D"].modules()) == batch_norm
-    assert _convs(nets["G"]) == _convs(RadfordGenerator(cfg.z_dim, (1, 8, 8), 8))
+    assert _convs(nets["G"]) == _convs(RadfordGenerator(cfg.z_dim, (1, 28, 28), 8))
     x = nets["G"](torch.randn(4, cfg.z_dim))
     assert nets["D"](x).shape == (4,)
 
