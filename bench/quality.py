@@ -171,8 +171,8 @@ def figure(rows: list[dict], out_root: Path, path: str) -> None:
     Image.open(path).convert("L").save(path, optimize=True)  # grey pixels only: a quarter of the bytes
 
 
-def table(rows: list[dict], n: int) -> str:
-    out = [f"| recipe | settings | steps | FID (floor) | KID (floor) | classifier score (floor) |",
+def table(rows: list[dict]) -> str:
+    out = ["| recipe | settings | steps | FID (floor) | KID (floor) | classifier score (floor) |",
            "|---|---|---:|---:|---:|---:|"]
     for r in rows:
         cell = lambda k, f: f"{r[k][0]:{f}} ({r[k][1]:{f}})" if k in r else "-"
@@ -197,37 +197,26 @@ def main() -> None:
                         "comma-separated list from: " + ", ".join(FAMILIES) + ")")
     p.add_argument("--tag", default="", help="--families with one family: name its row and folder (a probe)")
     a = p.parse_args()
+    # Families (each with its defaults) or recipes (config files): one loop, one report.
     if a.families is not None:
-        fams = [f.strip() for f in a.families.split(",") if f.strip()]
-        bad = [f for f in fams if f not in FAMILIES]
-        if bad:
-            p.error(f"--families: unknown {bad[0]!r}; valid: {', '.join(FAMILIES)}")
-        overrides = config_mod.parse_set(a.set)
-        rows = []
-        for fam in fams:
-            rows.append(run_family(fam, a.minutes, a.n, Path(a.out), a.seed, overrides,
-                                   a.tag if len(fams) == 1 else ""))
-            print(json.dumps(rows[-1]), flush=True)
-        print(f"\n{a.minutes:g} CPU-minutes per family, {torch.get_num_threads()} threads, n={a.n}, "
-              f"judge {JUDGE_FOR_DATA['mnist']}; floor = real train vs real test images\n")
-        print(family_table(rows))
-        if a.json:
-            Path(a.json).write_text(json.dumps(rows, indent=2))
-        if a.figure:
-            figure(rows, Path(a.out), a.figure)
-        return
-    names = [r.strip() for r in a.recipes.split(",") if r.strip()]
-    unknown = [r for r in names if r not in RECIPES]
+        flag, listed, valid, what, show = "--families", a.families, FAMILIES, "family", family_table
+        tag = a.tag if len([f for f in a.families.split(",") if f.strip()]) == 1 else ""
+        run_one = lambda name, overrides: run_family(name, a.minutes, a.n, Path(a.out), a.seed, overrides, tag)
+    else:
+        flag, listed, valid, what, show = "--recipes", a.recipes, RECIPES, "recipe", table
+        run_one = lambda name, overrides: run_recipe(name, a.minutes, a.n, Path(a.out), a.seed, overrides)
+    names = [r.strip() for r in listed.split(",") if r.strip()]
+    unknown = [r for r in names if r not in valid]
     if unknown:
-        p.error(f"--recipes: unknown {unknown[0]!r}; valid: {', '.join(RECIPES)}")
+        p.error(f"{flag}: unknown {unknown[0]!r}; valid: {', '.join(valid)}")
     overrides = config_mod.parse_set(a.set)
     rows = []
     for name in names:
-        rows.append(run_recipe(name, a.minutes, a.n, Path(a.out), a.seed, overrides))
+        rows.append(run_one(name, overrides))
         print(json.dumps(rows[-1]), flush=True)
-    print(f"\n{a.minutes:g} CPU-minutes per recipe, {torch.get_num_threads()} threads, n={a.n}, "
+    print(f"\n{a.minutes:g} CPU-minutes per {what}, {torch.get_num_threads()} threads, n={a.n}, "
           f"judge {JUDGE_FOR_DATA['mnist']}; floor = real train vs real test images\n")
-    print(table(rows, a.n))
+    print(show(rows))
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))
     if a.figure:
