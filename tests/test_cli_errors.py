@@ -37,7 +37,7 @@ def test_bad_config_key_and_value(cli, tmp_path):
 def test_missing_data_says_where_it_looked(cli, tmp_path):
     code, _, err = cli("train", "--data", "fashion-mnist", "--data-dir", tmp_path / "empty", "--epochs", "1",
                        "--out", tmp_path / "run")
-    line = one_line_error(code, err, "empty")
+    one_line_error(code, err, "empty")
     assert not (tmp_path / "run" / "checkpoints").exists()
 
 

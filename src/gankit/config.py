@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import yaml
 
 from .errors import ConfigError
+from .rundir import atomic_write
 
 
 @dataclass
@@ -298,7 +299,8 @@ def dump(cfg: Config) -> str:
 
 
 def save(cfg: Config, path: str | Path) -> None:
-    Path(path).write_text(dump(cfg))
+    """Write cfg as YAML, atomically (a killed process leaves the old file or the new one)."""
+    atomic_write(path, dump(cfg))
 
 
 def load(path: str | Path) -> Config:

@@ -16,7 +16,7 @@ from . import config as config_mod
 from . import rundir
 from .config import Config
 from .errors import ConfigError, GankitError, RunDirError
-from .models import Family
+from .models import Family, sampling_generator
 from .models.blocks import sample_z
 from .registry import MODELS
 
@@ -55,7 +55,7 @@ def generate(family: Family, nets: torch.nn.ModuleDict, cfg: Config, n: int, gen
         z = latents(cfg, n, generator, truncation)
     if family.conditional and labels is None:
         labels = torch.arange(n) % max(num_classes, 1)
-    gen = family.generate or (lambda nets_, z_, y_: (nets_["G_ema"] if "G_ema" in nets_ else nets_["G"])(z_, y_))
+    gen = family.generate or (lambda nets_, z_, y_: sampling_generator(nets_)(z_, y_))
     was_training = nets.training
     nets.eval()
     outs = []
@@ -193,7 +193,7 @@ def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = No
     num_classes = int(state.get("num_classes", 0))
     x = torch.zeros((2, *shape))
     fake_data = SimpleNamespace(shape=shape, num_classes=num_classes, is_image=len(shape) == 3, name=cfg.data,
-                                x=x, y=None)
+                                x=x, y=None, extra={"parent": load_parent(cfg, family)})
     nets = family.build(cfg, fake_data)
     if cfg.ema > 0:
         import copy
@@ -205,6 +205,18 @@ def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = No
         raise RunDirError(f"{used}: weights do not match the config ({str(e).splitlines()[0]})") from None
     nets.to(device).eval()
     return Run(run, nets, cfg, family, shape, num_classes, state)
+
+
+def load_parent(cfg: Config, family: Family) -> Run | None:
+    """The run that the family's ``parent`` key names in ``cfg`` (the latent GAN's ``ae_run``),
+    loaded; None when the family builds on no run or the key is empty (its build says what it needs)."""
+    path = getattr(cfg, family.parent) if family.parent else ""
+    if not path:
+        return None
+    try:
+        return load(path)
+    except GankitError as e:
+        raise ConfigError(f"--set {family.parent}={path}: {e}") from None
 
 
 # ---- resuming: what a run was trained with, and what a resume may change ------------------------

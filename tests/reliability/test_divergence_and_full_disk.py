@@ -3,7 +3,6 @@ checkpoint kept, readable and byte-identical."""
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import errno
 import os
 import re
@@ -28,16 +27,19 @@ def _one_error_line(err: str) -> str:
 
 
 def test_nan_stops_the_run_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path, cli, monkeypatch):
-    # A hook at the end of epoch 1 (after its checkpoint) puts an Inf into D's first weight, so the
-    # next step's losses are NaN whatever the CPU's rounding.
-    from gankit.registry import MODELS
+    # At the end of epoch 1 (after its checkpoint, while the fixed grid is drawn) an Inf goes into D's
+    # first weight, so the next step's losses are NaN whatever the CPU's rounding.
+    from gankit.training.engine import Trainer
 
-    def poison(trainer, epoch):
-        if epoch == 1:
+    draw = Trainer.save_fixed_grid
+
+    def poison(trainer, path):
+        draw(trainer, path)
+        if trainer.epoch == 1:
             with torch.no_grad():
                 next(trainer.nets["D"].parameters()).view(-1)[0] = float("inf")
 
-    monkeypatch.setitem(MODELS._items, "dcgan", dataclasses.replace(MODELS.get("dcgan"), on_epoch_end=poison))
+    monkeypatch.setattr(Trainer, "save_fixed_grid", poison)
     run = tmp_path / "run"
     code, out, err = cli("train", *TINY, "--epochs", "3", "--set", "log_every=1", "--out", run)
     assert code == 2

@@ -32,7 +32,6 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..errors import DataError
-from ..rundir import atomic_output  # noqa: F401  (re-exported: metrics/ imports it from here)
 from ..rundir import atomic_write
 from . import check_labels
 

@@ -44,7 +44,6 @@ from ..errors import DataError
 from ..registry import DATASETS
 from ..rundir import atomic_output
 from . import Dataset, cache_dir, check_labels, check_split, images_from_uint8
-from .download import download  # noqa: F401  (re-exported: cli.py and the README name it here)
 from .idx import GZIP_MAGIC, IDX_NAMES, standard_idx_split
 from .unpickle import NumpyOnlyUnpickler
 

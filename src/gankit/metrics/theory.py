@@ -30,6 +30,7 @@ from torch import nn
 from ..data.toy import Mixture, gmm1d_mixture
 from ..errors import ConfigError
 from ..rundir import atomic_write
+from ..sampling.grid import save_figure
 from ._common import check_seed, int_at_least
 
 
@@ -197,7 +198,7 @@ def _plot(path: str, x: np.ndarray, pd: np.ndarray, pg: np.ndarray, d_opt: np.nd
     ax2.set_ylabel("D(x)")
     fig.legend(loc="outside lower center", ncols=4, fontsize=8)
     ax.set_title("The optimal discriminator (Goodfellow et al. 2014, Prop. 1)")
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
 
 
 def optimal_d(out: Optional[Union[str, Path]] = None, steps: int = 2000, seed: int = 0) -> dict:

@@ -6,8 +6,13 @@ A family is registered with ``register_family``; what it contributes to the one 
 - ``defaults``: config values its paper or seed uses, applied under the user's own settings;
 - ``prepare_data``: (cfg, data) -> the Dataset the step trains on (e.g. a trained autoencoder's
   codes for the latent GAN), computed once when the trainer starts;
-- ``on_epoch_end``: (trainer, epoch) -> None, per-epoch extras written on rank 0 (the class grid of
-  conditional models, the reconstructions of autoencoders);
+- ``figures``: the per-epoch figures it adds beside the fixed-seed grid (``rundir.CLASS_GRID`` for
+  conditional models, ``rundir.RECON_GRID`` for autoencoders), drawn by ``gankit.sampling.figures``;
+- ``encoder``: its "E" maps images to codes that its "G" decodes (autoencoders): what reconstructions,
+  image interpolations and the latent GAN need;
+- ``parent``: the config key naming another run that its networks build on (the latent GAN's
+  ``ae_run``); the engine and ``gankit.load`` load that run and hand it over as ``data.extra["parent"]``,
+  so no model loads runs itself;
 - ``archs``: the values of the ``arch`` setting it offers (its ``defaults`` may pick one).
 """
 from __future__ import annotations
@@ -31,19 +36,25 @@ class Family:
     generate: Callable | None = None
     # (cfg, data) -> Dataset: what the step trains on; None: the data as loaded
     prepare_data: Callable | None = None
-    # (trainer, epoch) -> None: extra per-epoch output, called on rank 0 after the fixed grid
-    on_epoch_end: Callable | None = None
+    figures: tuple = ()  # per-epoch figure kinds beside the fixed grid (keys of sampling.figures.EPOCH_FIGURES)
     archs: tuple = ("conv",)  # the networks ``arch`` may name
+    encoder: bool = False  # nets["E"] encodes images to codes that nets["G"] decodes
+    parent: str = ""  # config key naming the run this family builds on ("" = none)
+
+
+def sampling_generator(nets):
+    """The generator that samples: G's EMA copy when the run keeps one ("G_ema"), else G itself."""
+    return nets["G_ema"] if "G_ema" in nets else nets["G"]
 
 
 def register_family(name: str, step: str = "gan", conditional: bool = False, defaults: dict | None = None,
                     optimizers: dict | None = None, generate: Callable | None = None,
-                    prepare_data: Callable | None = None, on_epoch_end: Callable | None = None,
-                    archs: tuple = ("conv",)):
+                    prepare_data: Callable | None = None, figures: tuple = (), archs: tuple = ("conv",),
+                    encoder: bool = False, parent: str = ""):
     def deco(build: Callable) -> Callable:
         opts = optimizers or {"G": ("G",), "D": ("D",)}
         MODELS.register(name)(Family(name, build, step, conditional, dict(defaults or {}), opts, generate,
-                                     prepare_data, on_epoch_end, tuple(archs)))
+                                     prepare_data, tuple(figures), tuple(archs), encoder, parent))
         return build
 
     return deco

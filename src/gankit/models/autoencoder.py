@@ -22,8 +22,9 @@ decoder that is sampled is the one the training loss measured.
    here the encoder mirrors the decoder, 500 and 500);
    conv: 4x4 stride-2 convs with ReLU, one per halving (28 -> 14 -> 7), mirrored by transposed convs.
 
-Every epoch both write ``samples/recon-epoch-NNNN.png``: 64 fixed training images, then their
-reconstructions beside them (the talk's "real images vs reconstructed images").
+Every epoch both add the reconstruction grid (``figures``: ``samples/recon-epoch-NNNN.png``, drawn by
+``gankit.sampling.figures``): 64 fixed training images beside their reconstructions (the talk's
+"real images vs reconstructed images").
 """
 from __future__ import annotations
 
@@ -33,10 +34,10 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..rundir import RECON_GRID
 from . import register_family
 from .blocks import upsample_plan
 
-RECON_GRID_SIDE = 8  # the reconstruction grid shows 8 x 8 inputs beside their 8 x 8 reconstructions
 
 
 def to_pixels(x: torch.Tensor) -> torch.Tensor:
@@ -56,41 +57,11 @@ def _check_images(data, name: str) -> None:
         raise ConfigError(f"--model {name} needs images; --data {data.name} gives points")
 
 
-# ---- the reconstruction grid --------------------------------------------------------------------
+# ---- codes ---------------------------------------------------------------------------------------
 def encode_mean(E: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The code of x: the AE's code, or the VAE posterior's mean."""
     out = E(x)
     return out[0] if isinstance(out, tuple) else out
-
-
-@torch.no_grad()
-def recon_grid(tr, side: int = RECON_GRID_SIDE) -> tuple[torch.Tensor, int]:
-    """(images in [0, 1], images per row): ``side`` rows of [inputs | white | reconstructions]."""
-    from ..data import to_unit
-
-    nets, n = tr.nets, min(side * side, len(tr.data))
-    was_training = nets.training
-    nets.eval()
-    try:
-        x = tr.data.x[:n]
-        x_hat = nets["G"](encode_mean(nets["E"], x))  # the decoder trained with E (not its EMA)
-    finally:
-        nets.train(was_training)
-    x, x_hat = to_unit(x).float().cpu(), to_unit(x_hat).float().cpu()
-    blank = torch.ones_like(x[:1])
-    rows = []
-    for r in range(math.ceil(n / side)):
-        a, b = x[r * side:(r + 1) * side], x_hat[r * side:(r + 1) * side]
-        pad = blank.repeat(side - len(a), 1, 1, 1)
-        rows += [a, pad, blank, b, pad]
-    return torch.cat(rows), 2 * side + 1
-
-
-def save_recon_grid(tr, epoch: int) -> None:
-    from ..sampling.grid import save_grid
-
-    images, nrow = recon_grid(tr)
-    save_grid(images, tr.run_dir / "samples" / f"recon-epoch-{epoch:04d}.png", nrow=nrow)
 
 
 # ---- AE ------------------------------------------------------------------------------------------
@@ -116,7 +87,7 @@ class AEDecoder(nn.Module):
         return pixels * 2 - 1  # data space
 
 
-@register_family("ae", step="ae", optimizers={"AE": ("E", "G")}, on_epoch_end=save_recon_grid,
+@register_family("ae", step="ae", optimizers={"AE": ("E", "G")}, figures=(RECON_GRID,), encoder=True,
                  defaults={"z_dim": 100, "optimizer": "adam", "lr_g": 5e-3, "beta1": 0.9, "beta2": 0.999,
                            "batch_size": 128, "ema": 0.0})
 def build_ae(cfg, data) -> nn.ModuleDict:
@@ -207,7 +178,7 @@ class ConvVAEDecoder(VAEDecoderBase):
         return self.net(self.fc(z).view(-1, *self.start))  # (B, C, H, W)
 
 
-@register_family("vae", step="vae", optimizers={"AE": ("E", "G")}, on_epoch_end=save_recon_grid,
+@register_family("vae", step="vae", optimizers={"AE": ("E", "G")}, figures=(RECON_GRID,), encoder=True,
                  archs=("conv", "mlp"),
                  defaults={"z_dim": 20, "optimizer": "adam", "lr_g": 1e-3, "beta1": 0.9, "beta2": 0.999,
                            "batch_size": 64, "ema": 0.0})

@@ -24,7 +24,8 @@ Other sizes keep the pattern: for 8x8 digits G starts at 4x4 (too small for the 
 that layer keeps the size) and upsamples once; channel counts scale with ``width`` (64: the
 notebook's). Trained by the ``acgan`` step (class loss on real images only for D).
 
-Both families write ``samples/classes-epoch-NNNN.png`` every epoch, as the notebook's ``gen_pic``:
+Both families add the class grid every epoch (``figures``: ``samples/classes-epoch-NNNN.png``, drawn by
+``gankit.sampling.figures``), as the notebook's ``gen_pic``:
 one row per class from the same latents, a white separator row, then real images of each class.
 """
 from __future__ import annotations
@@ -33,13 +34,12 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..rundir import CLASS_GRID
 from . import register_family
 from .blocks import maybe_sn, upsample_plan
 from .dcgan import DCGANDiscriminator, DCGANGenerator, RadfordDiscriminator, RadfordGenerator, TUNED
 
 LABEL_EMBED_DIM = 50  # cGAN: size of G's label embedding, concatenated to z
-CLASS_GRID_COLS = 10  # class grid: samples per class row
-CLASS_GRID_MAX_ROWS = 20  # class grid: at most this many classes are shown (e.g. stacked MNIST has 1000)
 
 
 def _check(cfg, data, name: str) -> None:
@@ -48,34 +48,6 @@ def _check(cfg, data, name: str) -> None:
     if cfg.pack != 1:
         raise ConfigError(f"--set pack={cfg.pack}: --model {name} judges one image with its label at a time "
                           f"(use pack=1)")
-
-
-# ---- the per-epoch class grid ---------------------------------------------------------------------
-@torch.no_grad()
-def class_grid(tr, cols: int = CLASS_GRID_COLS) -> torch.Tensor:
-    """(rows * cols, C, H, W) in [0, 1]: generated rows (class k from the same ``cols`` latents),
-    a white row, then ``cols`` real images of each class (white where a class has fewer)."""
-    from ..data import to_unit
-    from ..run import generate, latents
-    from ..training.engine import FIXED_SEED_OFFSET
-
-    data, k = tr.data, min(tr.data.num_classes, CLASS_GRID_MAX_ROWS)
-    g = torch.Generator().manual_seed(tr.cfg.seed + FIXED_SEED_OFFSET)  # its own RNG: resume stays exact
-    z = latents(tr.cfg, cols, g).repeat(k, 1)  # (k * cols, z_dim): row r uses the same latents as row 0
-    labels = torch.arange(k).repeat_interleave(cols)  # (k * cols,) 0,0,..,1,1,..
-    fake = generate(tr.family, tr.nets, tr.cfg, k * cols, g, tr.device, data.num_classes, labels=labels, z=z)
-    blank = torch.ones((cols, *data.shape))
-    real = []
-    for c in range(k):
-        imgs = to_unit(data.x[data.y == c][:cols]).float().cpu()
-        real.append(torch.cat([imgs, blank[:cols - len(imgs)]]))
-    return torch.cat([fake["images"], blank, *real])
-
-
-def save_class_grid(tr, epoch: int) -> None:
-    from ..sampling.grid import save_grid
-
-    save_grid(class_grid(tr), tr.run_dir / "samples" / f"classes-epoch-{epoch:04d}.png", nrow=CLASS_GRID_COLS)
 
 
 # ---- cGAN --------------------------------------------------------------------------------------
@@ -140,7 +112,7 @@ class ProjectionDiscriminator(nn.Module):
 CONDITIONAL_TUNED = {**TUNED, "ema": 0.999}
 
 
-@register_family("cgan", conditional=True, on_epoch_end=save_class_grid, archs=("conv", "radford"),
+@register_family("cgan", conditional=True, figures=(CLASS_GRID,), archs=("conv", "radford"),
                  defaults=CONDITIONAL_TUNED)
 def build_cgan(cfg, data) -> nn.ModuleDict:
     _check(cfg, data, "cgan")
@@ -235,7 +207,7 @@ class RadfordACGANDiscriminator(nn.Module):
 
 @register_family("acgan", step="acgan", conditional=True, archs=("conv", "radford"),
                  defaults={**CONDITIONAL_TUNED, "real_label": 0.95},
-                 on_epoch_end=save_class_grid)
+                 figures=(CLASS_GRID,))
 def build_acgan(cfg, data) -> nn.ModuleDict:
     _check(cfg, data, "acgan")
     if cfg.arch == "radford":

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from .. import rundir
 from ..errors import RunDirError
+from ..sampling.grid import save_figure
 
 
 def _is_wasserstein(run_dir: Path) -> bool:
@@ -70,9 +71,4 @@ def plot_losses(run_dir: str | Path, out: str | Path | None = None) -> Path | No
         ax.set_title(QUALITY[quality], fontsize=9)
     fig.tight_layout()
     out = Path(out) if out is not None else rundir.losses_path(run_dir)
-    try:
-        with rundir.atomic_output(out) as tmp:
-            fig.savefig(tmp, format="png")  # the temporary name has no .png for matplotlib to go by
-    finally:
-        plt.close(fig)
-    return out
+    return save_figure(fig, out)

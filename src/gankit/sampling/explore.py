@@ -29,11 +29,11 @@ from PIL import Image
 
 from .. import checkpoint, rundir
 from ..errors import GankitError
+from ..models import sampling_generator
 from ..run import Run, latents, load
 from . import latent as L
-from .grid import make_grid, save_points
-
-MAX_CLASS_ROWS = 20  # the class sheet shows at most this many classes (stacked MNIST has 1000)
+from .figures import class_rows, side_by_side
+from .grid import make_grid, save_figure, save_image, save_points
 
 
 @dataclass
@@ -88,7 +88,7 @@ def _check_positive(value: int, flag: str) -> int:
 
 def _generator(run: Run) -> torch.nn.Module:
     """The network ``Run.sample`` draws with (EMA weights when present)."""
-    return run.nets["G_ema"] if "G_ema" in run.nets else run.nets["G"]
+    return sampling_generator(run.nets)
 
 
 def _sample(run: Run, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -103,10 +103,7 @@ def _real(run: Run, n: int, split: str = "test"):
 
 
 def _save_png(img: Image.Image, path: Path) -> Path:
-    tmp = path.with_name(path.stem + ".tmp.png")
-    img.save(tmp)
-    tmp.replace(path)
-    return path
+    return save_image(img, path)
 
 
 def _save_gif(frames: list[Image.Image], path: Path, ms: int = 120, hold: int = 6, pingpong: bool = True) -> Path:
@@ -116,20 +113,7 @@ def _save_gif(frames: list[Image.Image], path: Path, ms: int = 120, hold: int = 
         frames = frames + frames[-2:0:-1]
     durations = [ms] * len(frames)
     durations[0] = durations[turn] = ms * hold
-    tmp = path.with_name(path.stem + ".tmp.gif")
-    frames[0].save(tmp, save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    tmp.replace(path)
-    return path
-
-
-def _save_fig(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_image(frames[0], path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
 
 
 def _plt():
@@ -198,10 +182,8 @@ def classes(run: Run | str | Path, n: int = 10, seed: int = 0, truncation: float
                           f"model (cgan, acgan)")
     _require_images(run, "classes")
     _check_positive(n, "-n")
-    k = min(run.num_classes, MAX_CLASS_ROWS)
     g = torch.Generator().manual_seed(seed)
-    z = latents(run.config, n, g, truncation).repeat(k, 1)  # (k * n, z_dim): every row the same latents
-    labels = torch.arange(k).repeat_interleave(n)  # (k * n,) 0,0,..,1,1,..
+    z, labels = class_rows(latents(run.config, n, g, truncation), run.num_classes)  # every row the same latents
     images = _sample(run, z, labels)
     path = _save_png(make_grid(images, nrow=n, scale=_scale(run)), _out_dir(run, out_dir) / "classes.png")
     return Exploration([path], images, z, {"labels": labels})
@@ -258,7 +240,7 @@ def interpolate(run: Run | str | Path, mode: str = "lerp", steps: int = 10, rows
     L.fractions(steps)  # checks steps >= 2
     _check_positive(rows, "--rows")
     g = torch.Generator().manual_seed(seed)
-    is_ae = run.config.model in L.ENCODERS
+    is_ae = run.family.encoder
     info: dict = {}
     if classes is not None:
         if not run.family.conditional:
@@ -381,7 +363,7 @@ def arithmetic(run: Run | str | Path, a, b=None, c=None, by: str = "index", n: i
     if a is None or str(a).strip() == "":
         raise GankitError("--a: give the first operand (indices like 1,5,9, or a class with --by class)")
     _check_positive(n, "-n")
-    is_ae = run.config.model in L.ENCODERS
+    is_ae = run.family.encoder
     out = _out_dir(run, out_dir)
     paths = []
     labels = None
@@ -461,7 +443,7 @@ def _sheet(images: torch.Tensor, path: Path, run: Run) -> Path:
         else:
             ax.axis("off")
     fig.tight_layout(pad=0.2)
-    return _save_fig(fig, path)
+    return save_figure(fig, path)
 
 
 def _arithmetic_figure(members: dict, decoded: torch.Tensor, names: list, captions: dict, by: str,
@@ -497,7 +479,7 @@ def _arithmetic_figure(members: dict, decoded: torch.Tensor, names: list, captio
     expr = " ".join(f"{signs[k]} {k.upper()}" for k in names).strip()
     ax.set_title(f"= {expr}", fontsize=8, color="tab:red")
     fig.tight_layout(pad=0.3)
-    return _save_fig(fig, path)
+    return save_figure(fig, path)
 
 
 # ---- manifold --------------------------------------------------------------------------------------
@@ -536,7 +518,7 @@ def manifold(run: Run | str | Path, side: int = 20, extent: float | None = None,
     ax.set_ylabel("z2")
     ax.set_title(f"decoded {side}x{side} grid over [-{extent:g}, {extent:g}]^2", fontsize=9)
     fig.tight_layout()
-    path = _save_fig(fig, _out_dir(run, out_dir) / "manifold.png")
+    path = save_figure(fig, _out_dir(run, out_dir) / "manifold.png")
     return Exploration([path], images, z, {"side": side, "extent": extent})
 
 
@@ -579,22 +561,11 @@ def scatter(run: Run | str | Path, n: int = 2000, out_dir: str | Path | None = N
     ax.set_ylabel(axes[1])
     ax.set_title(f"{run.config.model} codes of {len(codes)} {run.config.data} test images", fontsize=9)
     fig.tight_layout()
-    path = _save_fig(fig, _out_dir(run, out_dir) / "scatter.png")
+    path = save_figure(fig, _out_dir(run, out_dir) / "scatter.png")
     return Exploration([path], None, codes, {"xy": xy, "labels": data.y})
 
 
 # ---- reconstruct -----------------------------------------------------------------------------------
-def side_by_side(a: torch.Tensor, b: torch.Tensor, cols: int) -> tuple[torch.Tensor, int]:
-    """Rows of [cols of a | a white column | cols of b]: ((rows * (2 cols + 1), C, H, W), 2 cols + 1)."""
-    blank = torch.ones_like(a[:1])
-    parts = []
-    for r in range(math.ceil(len(a) / cols)):
-        x, y = a[r * cols:(r + 1) * cols], b[r * cols:(r + 1) * cols]
-        pad = blank.repeat(cols - len(x), 1, 1, 1)
-        parts += [x, pad, blank, y, pad]
-    return torch.cat(parts), 2 * cols + 1
-
-
 def reconstruct(run: Run | str | Path, n: int = 32, cols: int = 8, seed: int = 0,
                 out_dir: str | Path | None = None) -> Exploration:
     """n seeded test images (left) beside their reconstructions G(E(x)) (right)."""
@@ -734,7 +705,7 @@ def discriminator(run: Run | str | Path, n: int = 2000, resolution: int = 150, s
     out = _out_dir(run, out_dir)
     step = run.log[-1]["step"] if run.log else "?"
     fig = _toy_frame(run, real, fake, f"{run.config.model} on {run.config.data}, step {step}", resolution, lims)
-    png = _save_fig(fig, out / "discriminator.png")
+    png = save_figure(fig, out / "discriminator.png")
     paths = [png]
 
     kept = rundir.kept_checkpoints(run.path)

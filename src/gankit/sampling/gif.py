@@ -5,6 +5,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from .grid import save_image
+
 
 def write_gif(frames: list[Path], path: str | Path, ms_per_frame: int = 300, last_hold: int = 4) -> Path | None:
     """Frames (image files, in order) -> GIF; the last frame is held a little longer."""
@@ -15,8 +17,4 @@ def write_gif(frames: list[Path], path: str | Path, ms_per_frame: int = 300, las
     size = images[-1].size
     images = [im if im.size == size else im.resize(size) for im in images]
     durations = [ms_per_frame] * (len(images) - 1) + [ms_per_frame * last_hold]
-    path = Path(path)
-    tmp = path.with_suffix(".tmp.gif")
-    images[0].save(tmp, save_all=True, append_images=images[1:], duration=durations, loop=0)
-    tmp.replace(path)
-    return path
+    return save_image(images[0], path, save_all=True, append_images=images[1:], duration=durations, loop=0)

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..rundir import atomic_output
+
 
 def make_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2, pad_value: float = 1.0,
               scale: int = 1) -> Image.Image:
@@ -28,11 +30,32 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2, pad_v
     return img
 
 
-def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int = 1) -> Path:
+def save_image(img: Image.Image, path: str | Path, **options) -> Path:
+    """Write a PIL image atomically (``rundir.atomic_output``): a reader sees the old file or the
+    new one, never half of one. The format follows the suffix; ``options`` go to ``Image.save``
+    (e.g. ``save_all=True, append_images=...`` for an animated GIF)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    make_grid(images, nrow=nrow, scale=scale).save(path)
+    with atomic_output(path) as tmp:
+        img.save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"), **options)
     return path
+
+
+def save_figure(fig, path: str | Path, **options) -> Path:
+    """Write a matplotlib figure as PNG, atomically, and close it (``options`` go to ``savefig``)."""
+    path = Path(path)
+    try:
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format="png", **options)  # the temporary name has no .png to go by
+    finally:
+        if getattr(fig.canvas, "manager", None) is not None:  # made by pyplot: let pyplot forget it
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+    return path
+
+
+def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int = 1) -> Path:
+    return save_image(make_grid(images, nrow=nrow, scale=scale), path)
 
 
 def save_points(fake: torch.Tensor, real: torch.Tensor | None, path: str | Path, title: str = "") -> Path:
@@ -61,9 +84,7 @@ def save_points(fake: torch.Tensor, real: torch.Tensor | None, path: str | Path,
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas: float = 3.0) -> Path:
@@ -98,6 +119,4 @@ def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas:
         ax.tick_params(labelsize=7)
     axes[0][0].legend(loc="lower left", fontsize=6, markerscale=3)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -12,8 +12,6 @@ import torch
 
 from ..errors import GankitError
 
-ENCODERS = ("ae", "vae")  # families with an encoder "E" paired with the decoder "G"
-
 
 # ---- interpolation -------------------------------------------------------------------------------
 def fractions(steps: int) -> torch.Tensor:
@@ -134,7 +132,7 @@ def arithmetic(z: torch.Tensor, a: Sequence[int], b: Sequence[int] = (), c: Sequ
 
 # ---- encoding ------------------------------------------------------------------------------------
 def check_encoder(run, what: str) -> None:
-    if run.config.model not in ENCODERS or "E" not in run.nets:
+    if not run.family.encoder:
         raise GankitError(f"explore {what}: needs an autoencoder run (--model ae or vae); "
                           f"{run.path} is a --model {run.config.model} run")
 

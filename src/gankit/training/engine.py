@@ -25,8 +25,10 @@ from .. import config as config_mod
 from ..config import Config
 from ..data import Dataset, load_dataset
 from ..errors import ConfigError, RunDirError, TrainingDiverged
-from ..models import Family
+from ..models import Family, sampling_generator
 from ..registry import LOSSES, MODELS
+from ..run import Run, generate, load_parent
+from ..sampling.figures import save_epoch_figures
 from ..sampling.gif import write_gif
 from ..sampling.grid import save_grid, save_points
 from ..rundir import FIXED_SEED_OFFSET
@@ -99,6 +101,9 @@ class Trainer:
         self.step_fn = STEPS[self.family.step]
 
         data = load_dataset(cfg.data, cfg.data_dir, "train", cfg.limit)
+        if self.family.parent:  # the run it builds on (the latent GAN's autoencoder), for prepare_data and build
+            data = Dataset(data.name, data.x, data.y, data.num_classes,
+                           {**data.extra, "parent": load_parent(cfg, self.family)})
         if self.family.prepare_data is not None:  # e.g. the latent GAN's autoencoder codes
             data = self.family.prepare_data(cfg, data)
         if self.family.conditional and not data.num_classes:
@@ -404,7 +409,6 @@ class Trainer:
         collapse. Returns the figures for this step's log.jsonl line (rank 0; None elsewhere, or
         for data with neither a judge nor a mixture). Its own RNG streams: training's stay untouched."""
         from ..metrics.watch import collapsed
-        from ..run import generate
 
         # Diverged weights give NaN samples, which the judge would refuse as a user's bad input:
         # stop here with the divergence message instead (every rank holds the same weights).
@@ -454,8 +458,7 @@ class Trainer:
             self.save_fixed_grid(grid)
             if self.tb is not None:
                 self.tb.image("samples", grid, self.step)
-            if self.family.on_epoch_end is not None:
-                self.family.on_epoch_end(self, self.epoch)
+            save_epoch_figures(self, self.epoch)  # the family's own figures (class grid, reconstructions)
             now = time.perf_counter()
             if now - getattr(self, "_t_plot", -math.inf) >= 15:  # redrawn at most every 15 s, and at the end
                 from ..report.plots import plot_losses
@@ -483,11 +486,10 @@ class Trainer:
 
     # ---- output ---------------------------------------------------------------------------------
     def generator(self) -> torch.nn.Module:
-        return self.nets["G_ema"] if "G_ema" in self.nets else self.nets["G"]
+        return sampling_generator(self.nets)
 
     @torch.no_grad()
     def save_fixed_grid(self, path: Path) -> None:
-        from ..run import generate
 
         n = self.cfg.grid_size
         self.refresh_ema_stats()
@@ -632,13 +634,12 @@ def resume_config(run_dir: str | Path, overrides: dict) -> tuple[Config, dict | 
 
 
 def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None, overwrite: bool = False,
-          **overrides) -> "Run":
+          **overrides) -> Run:
     """Train a model and return its ``Run``. ``cfg`` may be a Config, a dict of overrides or None.
 
     ``resume=RUN`` continues that run from its newest good checkpoint; ``overrides`` such as
     ``epochs=`` or ``minutes=`` then extend its budget (``epochs`` is the run's total).
     """
-    from ..run import Run
 
     if resume is not None:
         cfg, state = resume_config(resume, overrides)
