@@ -33,12 +33,12 @@ class _Parser(argparse.ArgumentParser):
 def cmd_train(args) -> int:
     flags = {
         "model": args.model, "data": args.data, "data_dir": args.data_dir, "loss": args.loss,
-        "epochs": args.epochs, "minutes": args.minutes, "batch_size": args.batch_size, "seed": args.seed,
+        "epochs": args.epochs, "minutes": args.minutes, "steps": args.steps, "batch_size": args.batch_size, "seed": args.seed,
         "precision": args.precision, "device": args.device, "out": args.out, "name": args.name,
         "runs_dir": args.runs_dir,
     }
-    if args.minutes is not None and args.epochs is None:
-        flags["epochs"] = 0  # a time budget alone: as many epochs as fit
+    if (args.minutes is not None or args.steps is not None) and args.epochs is None:
+        flags["epochs"] = 0  # a time or step budget alone: as many epochs as fit
     if args.no_progress:
         flags["progress"] = False
     if args.tensorboard:
@@ -84,7 +84,8 @@ def _resume_overrides(args, flags: dict, sets: dict) -> dict:
     if args.config:
         given.update({k: (v, f"--config {args.config}") for k, v in config_mod.read_file(args.config).items()
                       if v is not None})
-    given.update({k: (v, "--minutes" if k == "epochs" and args.epochs is None else FLAG_OF.get(k, f"--{k}"))
+    implicit = "--minutes" if args.minutes is not None else "--steps"  # what set epochs to 0
+    given.update({k: (v, implicit if k == "epochs" and args.epochs is None else FLAG_OF.get(k, f"--{k}"))
                   for k, v in flags.items() if v is not None})
     given.update({k: (v, f"--set {k}") for k, v in sets.items()})
     return resume_overrides(args.resume, given, RESUMABLE)
@@ -269,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--loss", help="minimax | nonsaturating | wasserstein | hinge | lsgan")
     t.add_argument("--epochs", type=int, help="total epochs of the run")
     t.add_argument("--minutes", type=float, help="wall-clock budget in minutes")
+    t.add_argument("--steps", type=int, help="budget in training steps (D and G updates), all epochs together")
     t.add_argument("--batch-size", type=int)
     t.add_argument("--seed", type=int)
     t.add_argument("--precision", help="auto | fp32 | bf16 | fp16")

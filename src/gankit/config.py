@@ -63,6 +63,7 @@ class Config:
     # --- budget ----------------------------------------------------------------------------
     epochs: int = 5  # total epochs of the run (resume continues up to this)
     minutes: float = 0.0  # wall-clock budget; 0 = none
+    steps: int = 0  # budget in training steps, all epochs together; 0 = none (the first budget reached ends the run)
     lr_decay: str = "none"  # none | linear | cosine: both learning rates fall to 0 over the run's epochs
     # --- output ----------------------------------------------------------------------------
     log_every: int = 20  # steps between log.jsonl lines
@@ -87,7 +88,7 @@ CHOICES = {
     "lr_decay": ("none", "linear", "cosine"),
 }
 POSITIVE = ("batch_size", "z_dim", "width", "n_critic", "log_every", "checkpoint_every", "grid_size", "pack", "eval_n")
-NON_NEGATIVE = ("epochs", "minutes", "limit", "gp_lambda", "r1_gamma", "clip", "checkpoint_steps", "beta_kl")
+NON_NEGATIVE = ("epochs", "minutes", "steps", "limit", "gp_lambda", "r1_gamma", "clip", "checkpoint_steps", "beta_kl")
 
 
 def field_names() -> list[str]:
@@ -179,8 +180,8 @@ def validate(cfg: Config, where: str = "config") -> Config:
         raise ConfigError(f"{where}: real_label must be in (0, 1], got {cfg.real_label}")
     if not 0.0 <= cfg.dropout < 1.0:
         raise ConfigError(f"{where}: dropout must be in [0, 1), got {cfg.dropout}")
-    if cfg.epochs == 0 and cfg.minutes == 0:
-        raise ConfigError(f"{where}: give a budget: --epochs N or --minutes M")
+    if cfg.epochs == 0 and cfg.minutes == 0 and cfg.steps == 0:
+        raise ConfigError(f"{where}: give a budget: --epochs N, --minutes M or --steps S")
     if cfg.lr_decay != "none" and cfg.epochs == 0:
         raise ConfigError(f"{where}: lr_decay={cfg.lr_decay} falls over the run's epochs: give --epochs N")
     if cfg.eval_every < -1:

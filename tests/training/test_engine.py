@@ -94,6 +94,24 @@ def test_minutes_budget_stops_mid_epoch(tmp_path, monkeypatch):
     _same_weights(_weights(resumed), _weights(straight))
 
 
+def test_steps_budget_stops_mid_epoch_and_resume_extends_it(tmp_path, cli):
+    """--steps 11 on 8-step epochs stops inside the second epoch; --resume --steps 16 ends where a
+    straight 2-epoch run does, weight for weight."""
+    out = tmp_path / "r"
+    code, _, err = cli("train", "--model", "dcgan", "--data", "digits", "--batch-size", "64", "--steps", "11",
+                       "--set", "limit=512", "--set", "width=16", "--no-progress", "--out", out)
+    assert code == 0, err
+    state = torch.load(out / "checkpoints" / "last.pt", weights_only=True)
+    assert (state["step"], state["epoch"], state["batch"]) == (11, 1, 3)
+    assert _rows(out)[-1]["step"] == 11 and (out / "samples" / "epoch-0001.png").is_file()
+    assert not (out / "samples" / "epoch-0002.png").exists()
+
+    resumed = gankit.train(resume=out, steps=16)
+    assert (resumed.trainer.step, resumed.trainer.epoch, resumed.trainer.batch) == (16, 2, 0)
+    straight = gankit.train({**BASE, "epochs": 2, "out": str(tmp_path / "straight")})
+    _same_weights(_weights(resumed), _weights(straight))
+
+
 def test_sigint_saves_and_resume_continues(tmp_path, monkeypatch):
     """Ctrl-C (a real SIGINT, delivered during step 12 of 16, in the second epoch) stops the run
     after that step and saves it; resuming gives the weights and the log of an uninterrupted run.

@@ -305,6 +305,8 @@ class Trainer:
             return False
         if cfg.minutes and self.elapsed_now(t0) >= cfg.minutes * 60:
             return False
+        if cfg.steps and self.step >= cfg.steps:
+            return False
         return True
 
     def elapsed_now(self, t0: float) -> float:
@@ -349,7 +351,7 @@ class Trainer:
                     self.epoch += 1
                     self.batch = 0
                     self._end_epoch(t0)
-                elif self._stop or cfg.minutes:
+                elif self._stop or cfg.minutes or cfg.steps:  # stopped inside an epoch
                     break
         finally:
             if prev_handler is not None:
@@ -371,7 +373,8 @@ class Trainer:
 
     def _should_stop(self, t0: float) -> bool:
         """Ctrl-C or the time budget; under torchrun every rank must agree, so they vote."""
-        stop = bool(self._stop) or bool(self.cfg.minutes and self.elapsed_now(t0) >= self.cfg.minutes * 60)
+        stop = (bool(self._stop) or bool(self.cfg.minutes and self.elapsed_now(t0) >= self.cfg.minutes * 60)
+                or bool(self.cfg.steps and self.step >= self.cfg.steps))
         if self.dist.enabled:
             stop = distributed.any_rank(stop, self.device)
             if stop and not self._stop:
@@ -552,7 +555,8 @@ class Trainer:
         cfg, spe = self.cfg, self.steps_per_epoch
         done = self.epoch * spe + self.batch
         el = self.elapsed_now(t0)
-        total = cfg.epochs * spe if cfg.epochs else None
+        total = min(cfg.epochs * spe if cfg.epochs else math.inf, cfg.steps or math.inf)
+        total = None if math.isinf(total) else total
         eta_steps = (total - done) * (el / max(done, 1)) if total else math.inf
         eta = min(eta_steps, cfg.minutes * 60 - el if cfg.minutes else math.inf)
         row = getattr(self, "last_row", {})
@@ -615,7 +619,7 @@ def prepare_run_dir(cfg: Config, overwrite: bool = False) -> Config:
     return cfg
 
 
-RESUMABLE = {"epochs", "minutes", "device", "precision", "progress", "log_every", "checkpoint_steps", "report",
+RESUMABLE = {"epochs", "minutes", "steps", "device", "precision", "progress", "log_every", "checkpoint_steps", "report",
              "checkpoint_every", "tensorboard", "compile", "eval_every", "eval_n"}  # the settings a resumed run may change
 
 
