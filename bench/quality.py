@@ -101,6 +101,23 @@ def reconstruction_error(run, n: int) -> float:
     return float((((rec.clamp(-1, 1) - x) / 2) ** 2).mean())
 
 
+def settings(cfg, run) -> str:
+    """The settings that matter to the family, in one line: an autoencoder has one optimiser (lr_g)
+    and no adversarial loss; conv networks have a width, fully connected ones hidden widths."""
+    fc = cfg.model in ("mlp", "latent-gan", "ae") or (cfg.model == "vae" and cfg.arch == "mlp")
+    net = (f"hidden {cfg.hidden}" if cfg.model != "ae" else "one layer") if fc else f"{cfg.arch}, width {cfg.width}"
+    if run.family.encoder:
+        train = f"{cfg.optimizer} {cfg.lr_g:g} ({cfg.beta1:g}, {cfg.beta2:g})" + (
+            f", beta_kl {cfg.beta_kl:g}" if cfg.model == "vae" else "")
+    else:
+        train = (f"{cfg.loss}, {cfg.optimizer} {cfg.lr_g:g}/{cfg.lr_d:g} ({cfg.beta1:g}, {cfg.beta2:g})"
+                 + (f", dropout {cfg.dropout:g}" if fc else "")
+                 + (f", n_critic {cfg.n_critic}" if cfg.n_critic > 1 else "")
+                 + (f", gp {cfg.gp_lambda:g}" if cfg.gp_lambda else "")
+                 + (f", clip {cfg.clip:g}" if cfg.clip else ""))
+    return f"{net}, z {cfg.z_dim}, {train}, batch {cfg.batch_size}, ema {cfg.ema:g}, {run.trainer.precision}"
+
+
 def run_family(name: str, minutes: float, n: int, out_root: Path, seed: int, overrides: dict,
                tag: str = "") -> dict:
     t0 = time.perf_counter()
@@ -114,14 +131,7 @@ def run_family(name: str, minutes: float, n: int, out_root: Path, seed: int, ove
     res = gankit.evaluate(run.path, n=n, seed=seed)
     m = res["metrics"]
     row = {"recipe": tag or name, "steps": run.trainer.step, "minutes": minutes,
-           "settings": (f"{cfg.arch}, width {cfg.width}" if cfg.model not in ("mlp", "latent-gan", "ae")
-                        else f"hidden {cfg.hidden}") + f", z {cfg.z_dim}, {cfg.loss}, {cfg.optimizer} "
-                       f"{cfg.lr_g:g}/{cfg.lr_d:g} ({cfg.beta1:g}, {cfg.beta2:g}), batch {cfg.batch_size}, "
-                       f"ema {cfg.ema:g}, {run.trainer.precision}"
-                       + (f", n_critic {cfg.n_critic}" if cfg.n_critic > 1 else "")
-                       + (f", gp {cfg.gp_lambda:g}" if cfg.gp_lambda else "")
-                       + (f", clip {cfg.clip:g}" if cfg.clip else "")
-                       + "".join(f", {k}={v}" for k, v in overrides.items()),
+           "settings": settings(cfg, run) + "".join(f", {k}={v}" for k, v in overrides.items()),
            "wall_s": round(time.perf_counter() - t0, 1),
            **{k: (m[k]["value"], m[k]["floor"]) for k in ("fid", "kid", "classifier_score") if k in m}}
     if run.family.conditional:

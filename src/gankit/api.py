@@ -22,7 +22,7 @@ from .rundir import atomic_output
 from .sampling.explore import Exploration, explore
 from .sampling.grid import save_grid, save_points
 from .sampling.latent import encode, lerp, slerp, walk_latents
-from .training.engine import train
+from .training.engine import resume_config, train
 
 __all__ = ["train", "load", "save_samples", "resolve_resume_config", "Config", "Run", "evaluate", "optimal_d", "explore",
            "Exploration", "write_report", "write_compare", "encode", "lerp", "slerp", "walk_latents", "MAX_SAMPLES"]
@@ -60,6 +60,4 @@ def save_samples(run: Run, out: str | Path, n: int = 64, seed: int = 0, labels=N
 
 def resolve_resume_config(run_dir: str | Path, overrides: dict) -> Config:
     """The config a resumed run would use (for --dry-run)."""
-    from .training.engine import resume_config
-
     return resume_config(run_dir, overrides)[0]

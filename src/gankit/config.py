@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import yaml
 
 from .errors import ConfigError
+from .registry import DATASETS, LOSSES, MODELS
 from .rundir import atomic_write
 
 
@@ -49,6 +50,7 @@ class Config:
     r1_gamma: float = 0.0  # R1 penalty weight on real data
     clip: float = 0.0  # weight clipping bound for the critic (WGAN: 0.01); 0 = off
     n_critic: int = 1  # D updates per G update
+    update: str = "alternating"  # alternating: D steps, then G against the new D | simultaneous: both from one pass (seed 000)
     beta_kl: float = 1.0  # VAE: weight of the KL term
     ae_run: str = ""  # latent-gan: run directory of a trained autoencoder
     pack: int = 1  # PacGAN: D judges this many samples at once
@@ -86,6 +88,7 @@ CHOICES = {
     "z_dist": ("normal", "uniform"),
     "optimizer": ("adam", "rmsprop"),
     "lr_decay": ("none", "linear", "cosine"),
+    "update": ("alternating", "simultaneous"),
 }
 POSITIVE = ("batch_size", "z_dim", "width", "n_critic", "log_every", "checkpoint_every", "grid_size", "pack", "eval_n")
 NON_NEGATIVE = ("epochs", "minutes", "steps", "limit", "gp_lambda", "r1_gamma", "clip", "checkpoint_steps", "beta_kl")
@@ -156,8 +159,6 @@ def _coerce(key: str, value: Any, where: str) -> Any:
 
 
 def validate(cfg: Config, where: str = "config") -> Config:
-    from .registry import DATASETS, LOSSES, MODELS
-
     for registry, name in ((MODELS, cfg.model), (DATASETS, cfg.data), (LOSSES, cfg.loss)):
         registry.get(name)  # an unknown name lists the valid ones
     for key, choices in CHOICES.items():
@@ -287,8 +288,6 @@ def resolve(*layers: Mapping[str, Any], where: str = "config") -> Config:
     if unknown:
         raise _unknown(unknown[0], names, where)
     model = _coerce("model", merged.get("model", Config.model), where)
-    from .registry import MODELS
-
     family_defaults = getattr(MODELS.get(model), "defaults", {})
     values = {**family_defaults, **merged}
     cfg = Config(**{k: _coerce(k, v, where) for k, v in values.items()})

@@ -17,7 +17,8 @@ from . import rundir
 from .config import Config
 from .errors import ConfigError, GankitError, RunDirError
 from .models import Family, sampling_generator
-from .models.blocks import sample_z
+from .data import to_unit
+from .models.blocks import eval_mode, sample_z
 from .registry import MODELS
 
 
@@ -56,18 +57,14 @@ def generate(family: Family, nets: torch.nn.ModuleDict, cfg: Config, n: int, gen
     if family.conditional and labels is None:
         labels = torch.arange(n) % max(num_classes, 1)
     gen = family.generate or (lambda nets_, z_, y_: sampling_generator(nets_)(z_, y_))
-    was_training = nets.training
-    nets.eval()
     outs = []
-    try:
+    with eval_mode(nets):
         for i in range(0, n, batch):
             y = None if labels is None else labels[i:i + batch].to(device)
             outs.append(gen(nets, z[i:i + batch].to(device), y).float().cpu())
-    finally:
-        nets.train(was_training)
     x = torch.cat(outs) if outs else torch.empty(0)
     if x.dim() == 4:
-        x = (x.clamp(-1, 1) + 1) / 2
+        x = to_unit(x)
     return {"images": x, "labels": labels, "z": z}
 
 
@@ -75,10 +72,14 @@ class Run:
     """A trained (or training) run: its folder, config and networks."""
 
     def __init__(self, path: str | Path, nets=None, config: Config | None = None, family: Family | None = None,
-                 data_shape: tuple = (), num_classes: int = 0, state: dict | None = None):
+                 data_shape: tuple = (), num_classes: int = 0, state: dict | None = None,
+                 sample_shape: tuple | None = None):
         self.path = Path(path)
         self.nets, self.config, self.family = nets, config, family
-        self.data_shape, self.num_classes = tuple(data_shape), num_classes
+        self.data_shape, self.num_classes = tuple(data_shape), num_classes  # what the networks trained on
+        # what ``sample`` returns per sample: the data's shape, or for a family built on a parent run
+        # (the latent GAN, trained on codes) the shape of the parent's data that it decodes to
+        self.sample_shape = tuple(data_shape if sample_shape is None else sample_shape)
         self.state = state
         self.interrupted = False
 
@@ -192,8 +193,9 @@ def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = No
     shape = tuple(state.get("data_shape", ()))
     num_classes = int(state.get("num_classes", 0))
     x = torch.zeros((2, *shape))
+    parent = load_parent(cfg, family)
     fake_data = SimpleNamespace(shape=shape, num_classes=num_classes, is_image=len(shape) == 3, name=cfg.data,
-                                x=x, y=None, extra={"parent": load_parent(cfg, family)})
+                                x=x, y=None, extra={"parent": parent})
     nets = family.build(cfg, fake_data)
     if cfg.ema > 0:
         import copy
@@ -204,7 +206,8 @@ def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = No
     except (RuntimeError, KeyError) as e:
         raise RunDirError(f"{used}: weights do not match the config ({str(e).splitlines()[0]})") from None
     nets.to(device).eval()
-    return Run(run, nets, cfg, family, shape, num_classes, state)
+    return Run(run, nets, cfg, family, shape, num_classes, state,
+               sample_shape=parent.sample_shape if parent is not None else None)
 
 
 def load_parent(cfg: Config, family: Family) -> Run | None:

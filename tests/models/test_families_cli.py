@@ -64,6 +64,8 @@ def test_family_trains_resumes_and_samples(cli, tmp_path, model, ae_run, monkeyp
     assert code == 0, err
     images = np.load(tmp_path / "s.npz")["images"]
     assert images.shape == (6, 1, 8, 8) and 0 <= images.min() and images.max() <= 1  # decoded for latent-gan
+    loaded = gankit.load(run)  # the shape of what it samples, not of what it trained on (codes)
+    assert loaded.sample_shape == (1, 8, 8) and (loaded.data_shape != (1, 8, 8)) == (model == "latent-gan")
 
     # Ctrl-C (a real SIGINT) during step 3: the run stops after it, mid-epoch, saves, and resumes.
     family_step = MODELS.get(model).step

@@ -351,8 +351,8 @@ def evaluate(run=None, *, samples=None, data: Optional[str] = None, n: Optional[
         """count samples: images (count, C, H, W) in [-1, 1], or points (count, D)."""
         if run is None:
             return given[:count]
-        if count == 0:  # the shape of a sample; not data_shape, which is the codes' for a latent GAN
-            return draw(1)[:0]
+        if count == 0:
+            return torch.empty(0, *run.sample_shape)
         x = run.sample(count, seed=seed)["images"]  # images in [0, 1], or points
         return x * 2 - 1 if x.dim() == 4 else x
 

@@ -27,7 +27,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ..data import cache_dir
+from ..data import cache_dir, load_dataset
 from ..errors import DataError
 from ..rundir import atomic_output
 from .judge import Judge
@@ -146,8 +146,6 @@ def reference_features(judge: Judge, data: str, split: str, limit: int = 0, data
     if got is not None:
         return Reference(got["features"], got["channel_probs"], got["channel_digit"], got.get("labels"), path,
                          cached=True)
-    from ..data import load_dataset
-
     ds = load_dataset(data, data_dir, split, limit)
     out = judge_outputs(judge, ds.x, where=f"--data {data} ({split})")
     keep = {k: out[k] for k in ("features", "channel_probs", "channel_digit")}

@@ -60,4 +60,4 @@ def register_family(name: str, step: str = "gan", conditional: bool = False, def
     return deco
 
 
-from . import autoencoder, conditional, critic, dcgan, latent_gan, mlp  # noqa: E402,F401
+from . import autoencoder, conditional, critic, dcgan, latent_gan, mlp  # noqa: E402,F401,F811

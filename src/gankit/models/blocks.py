@@ -1,8 +1,23 @@
 """Small pieces shared by several families."""
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 import torch
 from torch import nn
+
+
+@contextlib.contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Inside the block ``module`` runs in eval mode (batch norm on its running statistics, no
+    dropout); afterwards it is back in the mode it had, also when the block raises."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 def maybe_sn(layer: nn.Module, on: bool) -> nn.Module:

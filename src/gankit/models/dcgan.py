@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import ConfigError
 from . import register_family
 from .blocks import maybe_sn, upsample_plan
 
@@ -145,7 +146,6 @@ def radford_plan(side: int) -> list[tuple[int, int, int]]:
     a 3x3 stride-2 step to 7 when the side is 7 * 2^k, then 4x4 stride-2 doublings."""
     s0, k = upsample_plan(side)
     if s0 not in (4, 7):
-        from ..errors import ConfigError
         raise ConfigError(f"--set arch=radford: images must be 4 or 7 times a power of two pixels wide, got {side}")
     return [(4, 1, 0)] + ([(3, 2, 1)] if s0 == 7 else []) + [(4, 2, 1)] * k
 
@@ -197,7 +197,6 @@ TUNED = {"arch": "radford", "width": 32, "dropout": 0.0, "lr_g": 1.5e-3, "lr_d":
 @register_family("dcgan", archs=("conv", "radford"), defaults=TUNED)
 def build(cfg, data) -> nn.ModuleDict:
     if not data.is_image:
-        from ..errors import ConfigError
         raise ConfigError(f"--model dcgan needs images; --data {data.name} gives points (use --model mlp)")
     if cfg.arch == "radford":
         return nn.ModuleDict({

@@ -20,6 +20,7 @@ import torch
 from .. import rundir
 from ..data import to_unit
 from ..models.autoencoder import encode_mean
+from ..models.blocks import eval_mode
 from ..run import generate, latents
 from .grid import save_grid
 
@@ -69,13 +70,9 @@ def recon_grid(tr, side: int = RECON_GRID_SIDE) -> tuple[torch.Tensor, int]:
     """(images in [0, 1], images per row): ``side`` rows of [inputs | white | reconstructions], the
     first side * side training images through the decoder trained with E (not its EMA)."""
     nets, n = tr.nets, min(side * side, len(tr.data))
-    was_training = nets.training
-    nets.eval()
-    try:
-        x = tr.data.x[:n]
+    x = tr.data.x[:n]
+    with eval_mode(nets):
         x_hat = nets["G"](encode_mean(nets["E"], x))
-    finally:
-        nets.train(was_training)
     return side_by_side(to_unit(x).float().cpu(), to_unit(x_hat).float().cpu(), side)
 
 

@@ -10,7 +10,10 @@ from typing import Sequence
 
 import torch
 
+from ..data import to_unit
 from ..errors import GankitError
+from ..models.autoencoder import encode_mean
+from ..models.blocks import eval_mode
 
 
 # ---- interpolation -------------------------------------------------------------------------------
@@ -144,15 +147,8 @@ def encode(run, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
     check_encoder(run, "encode")
     E = run.nets["E"]
     device = next(E.parameters()).device
-    was_training = E.training
-    E.eval()
-    try:
-        out = []
-        for i in range(0, len(x), batch):
-            code = E(x[i:i + batch].to(device))
-            out.append((code[0] if isinstance(code, tuple) else code).float().cpu())
-    finally:
-        E.train(was_training)
+    with eval_mode(E):
+        out = [encode_mean(E, x[i:i + batch].to(device)).float().cpu() for i in range(0, len(x), batch)]
     return torch.cat(out) if out else torch.empty(0, run.config.z_dim)
 
 
@@ -162,11 +158,6 @@ def decode(run, z: torch.Tensor, batch: int = 500) -> torch.Tensor:
     trained together with ``E`` (not its EMA copy, which only sampling uses)."""
     G = run.nets["G"]
     device = next(G.parameters()).device
-    was_training = G.training
-    G.eval()
-    try:
+    with eval_mode(G):
         out = [G(z[i:i + batch].to(device)).float().cpu() for i in range(0, len(z), batch)]
-    finally:
-        G.train(was_training)
-    x = torch.cat(out) if out else torch.empty(0, *run.data_shape)
-    return (x.clamp(-1, 1) + 1) / 2
+    return to_unit(torch.cat(out) if out else torch.empty(0, *run.data_shape))

@@ -25,8 +25,13 @@ from .. import config as config_mod
 from ..config import Config
 from ..data import Dataset, load_dataset
 from ..errors import ConfigError, RunDirError, TrainingDiverged
+from ..metrics.watch import Watch, collapsed
 from ..models import Family, sampling_generator
+from ..models.blocks import sample_z
 from ..registry import LOSSES, MODELS
+from ..report.html import write_report
+from ..report.plots import plot_losses
+from ..report.tensorboard import TensorBoardWriter
 from ..run import Run, generate, load_parent
 from ..sampling.figures import save_epoch_figures
 from ..sampling.gif import write_gif
@@ -146,8 +151,6 @@ class Trainer:
             self._restore(resume_state)
         self.tb = None  # TensorBoard writer (rank 0, --tensorboard); a missing package fails here, before training
         if cfg.tensorboard and self.dist.is_main:
-            from ..report.tensorboard import TensorBoardWriter
-
             self.tb = TensorBoardWriter(self.run_dir)
 
     # ---- pieces the step functions use -------------------------------------------------------
@@ -169,8 +172,6 @@ class Trainer:
 
     def noise(self, n: int) -> torch.Tensor:
         """(n, z_dim) latents for this rank's n examples of the global batch."""
-        from ..models.blocks import sample_z
-
         return self._rank_slice(sample_z(n * self.dist.world, self.cfg.z_dim, self.cfg.z_dist, self.noise_gen,
                                          self.device))
 
@@ -222,8 +223,6 @@ class Trainer:
         bns = [m for m in ema.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)] if ema else []
         if not bns or self._ema_stats_step == self.step:  # none, or already measured at this step
             return
-        from ..models.blocks import sample_z
-
         g = torch.Generator(self.device).manual_seed(self.cfg.seed + 3 + self.step)
         n = max(self.global_batch, 256)  # large batches: per-batch variances average without bias
         momenta = [m.momentum for m in bns]
@@ -411,8 +410,6 @@ class Trainer:
         checkpoints/best.pt when the check beats the best so far, and one warning when the classes
         collapse. Returns the figures for this step's log.jsonl line (rank 0; None elsewhere, or
         for data with neither a judge nor a mixture). Its own RNG streams: training's stay untouched."""
-        from ..metrics.watch import collapsed
-
         # Diverged weights give NaN samples, which the judge would refuse as a user's bad input:
         # stop here with the divergence message instead (every rank holds the same weights).
         self._check_finite(weights=True)
@@ -449,8 +446,6 @@ class Trainer:
 
     def _make_watch(self):
         """The Watch for this run's data, or False when it has neither a judge nor a mixture."""
-        from ..metrics.watch import Watch
-
         mixture = self.data.extra.get("mixture") if isinstance(self.data.extra, dict) else None
         return Watch.for_data(self.cfg.data, self.cfg.data_dir, mixture=mixture, n=self.cfg.eval_n) or False
 
@@ -464,8 +459,6 @@ class Trainer:
             save_epoch_figures(self, self.epoch)  # the family's own figures (class grid, reconstructions)
             now = time.perf_counter()
             if now - getattr(self, "_t_plot", -math.inf) >= 15:  # redrawn at most every 15 s, and at the end
-                from ..report.plots import plot_losses
-
                 plot_losses(self.run_dir)
                 self._t_plot = now
             if self.cfg.progress:
@@ -477,14 +470,8 @@ class Trainer:
         final = rundir.final_grid(self.run_dir)
         self.save_fixed_grid(final)
         write_gif(frames or [final], rundir.progress_path(self.run_dir))
-        from ..report.plots import plot_losses
-
         plot_losses(self.run_dir)
         if self.cfg.report and not self.interrupted:
-            try:
-                from ..report.html import write_report
-            except ImportError:
-                return
             write_report(self.run_dir)
 
     # ---- output ---------------------------------------------------------------------------------
@@ -668,8 +655,10 @@ def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None,
     if trainer.dist.enabled:  # leave the process group together: a rank that exits with gloo's threads
         distributed.barrier(trainer.dist.world)  # still alive can abort ("terminate called without an
         distributed.cleanup()  # active exception"), and torchrun would call a finished job failed
+    parent = (trainer.data.extra or {}).get("parent")
     run = Run(trainer.run_dir, nets=trainer.nets, config=trainer.cfg, family=trainer.family,
-              data_shape=trainer.data.shape, num_classes=trainer.data.num_classes)
+              data_shape=trainer.data.shape, num_classes=trainer.data.num_classes,
+              sample_shape=parent.sample_shape if parent is not None else None)
     run.interrupted = trainer.interrupted
     run.trainer = trainer
     return run

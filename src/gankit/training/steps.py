@@ -65,24 +65,11 @@ def gan_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
     y_real = y if cond else None
     y_fake = tr.fake_labels(x.shape[0]) if cond else None
     g_turn = (tr.step + 1) % cfg.n_critic == 0  # G is updated after every n_critic D updates
+    simultaneous = cfg.update == "simultaneous" and g_turn
     out = {}
 
-    # 1. Update D (the critic): real batch vs a fresh fake batch.
-    with tr.autocast():
-        with torch.set_grad_enabled(g_turn):  # G's graph is kept only when G is updated below
-            fake = G(tr.noise(x.shape[0]), y_fake)
-        real_logits = D(pack(x, cfg.pack), y_real)
-        fake_logits = D(pack(fake.detach(), cfg.pack), y_fake)
-        d_loss = tr.loss.d(real_logits.float(), fake_logits.float(), cfg.real_label)
-    out["d_loss"] = d_loss.detach()
-    d_loss = d_loss + d_regularisers(tr, D, pack(x, cfg.pack), pack(fake, cfg.pack), y_real, out)
-    tr.update("D", d_loss)
-    if cfg.clip > 0:
-        penalties.clip_weights(D, cfg.clip)
-    out.update(d_stats(tr, real_logits, fake_logits))
-
-    # 2. Update G, through the same fake batch and a frozen D.
-    if g_turn:
+    def update_g() -> None:
+        """G's update, through the fake batch and a frozen D."""
         D.requires_grad_(False)
         with tr.autocast():
             g_loss = tr.loss.g(D(pack(fake, cfg.pack), y_fake).float())
@@ -90,6 +77,35 @@ def gan_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
         D.requires_grad_(True)
         tr.update_ema()
         out["g_loss"] = g_loss.detach()
+
+    # 1. D's loss (the critic's): the real batch vs a fresh fake batch.
+    with tr.autocast():
+        with torch.set_grad_enabled(g_turn):  # G's graph is kept only when G is updated
+            fake = G(tr.noise(x.shape[0]), y_fake)
+        real_logits = D(pack(x, cfg.pack), y_real)
+        fake_logits = D(pack(fake.detach(), cfg.pack), y_fake)
+        d_loss = tr.loss.d(real_logits.float(), fake_logits.float(), cfg.real_label)
+    out["d_loss"] = d_loss.detach()
+    # Under "simultaneous" the penalties see a detached fake batch: G's update below changes G's
+    # weights before D's backward runs.
+    penalty_fake = fake.detach() if simultaneous else fake
+    d_loss = d_loss + d_regularisers(tr, D, pack(x, cfg.pack), pack(penalty_fake, cfg.pack), y_real, out)
+
+    # 2. "simultaneous" (the lecture's train_step, both gradients from one forward pass): G steps
+    #    against D as it was before this step's D update. D's loss above does not depend on G's
+    #    weights (its fake batch is detached), so updating G first is the same as updating both at once.
+    if simultaneous:
+        update_g()
+
+    # 3. Update D.
+    tr.update("D", d_loss)
+    if cfg.clip > 0:
+        penalties.clip_weights(D, cfg.clip)
+    out.update(d_stats(tr, real_logits, fake_logits))
+
+    # 4. "alternating" (the default): G steps against the D just updated.
+    if g_turn and not simultaneous:
+        update_g()
     return out
 
 
