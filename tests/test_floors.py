@@ -74,3 +74,25 @@ def test_the_floor_check_sees_a_local_import_that_runs_up(tmp_path, monkeypatch)
 def test_every_module_has_a_floor():
     units = {unit_of(f) for f in SRC.rglob("*.py")}
     assert units <= set(FLOORS), f"modules without a floor in docs/design.md: {units - set(FLOORS)}"
+
+
+def local_gankit_imports(path: Path) -> list[int]:
+    """Lines of gankit imports inside a function of the file at ``path``."""
+    lines = []
+    for fn in ast.walk(ast.parse(path.read_text())):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("gankit")):
+                    lines.append(node.lineno)
+                elif isinstance(node, ast.Import) and any(a.name.startswith("gankit") for a in node.names):
+                    lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_no_function_local_import_hides_a_cycle():
+    # Every gankit import sits at the top of its module, so an import cycle fails at once instead of
+    # hiding in a function; only the registries load their built-in modules lazily.
+    local = [f"{f.relative_to(SRC)}:{line}" for f in sorted(SRC.rglob("*.py")) for line in local_gankit_imports(f)
+             if f.relative_to(SRC).as_posix() != "registry.py"]
+    assert not local, "function-local gankit imports:\n" + "\n".join(local)
+    assert local_gankit_imports(SRC / "registry.py")  # the check sees the one it allows

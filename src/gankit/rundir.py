@@ -206,6 +206,12 @@ def explore_dir(run: PathLike) -> Path:
     return Path(run) / EXPLORE
 
 
+def explore_caption(figure: PathLike) -> Path:
+    """The caption sidecar of an explore figure: ``<stem>.json`` in the figure's folder, one for its
+    PNG and its GIF (``explore/walk-means3-stds1.json`` beside ``walk-means3-stds1.png``, ``.gif``)."""
+    return Path(figure).with_suffix(".json")
+
+
 def tensorboard_dir(run: PathLike) -> Path:
     return Path(run) / TENSORBOARD
 

@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 import gankit
+from gankit import rundir
 from gankit.errors import GankitError
 from gankit.report.compare import write_compare
 from gankit.report.html import metric_rows, shortfall, write_report
@@ -83,6 +84,9 @@ def test_report_links_every_image_relatively(run_dir):
     for s in srcs:
         assert not s.startswith(("/", "http:", "https:", "file:")) and ".." not in s
         assert (run_dir / unquote(s)).is_file(), s
+    # the explore figures' caption sidecars are there, and are not figures
+    assert (run_dir / "explore" / "walk-means3-stds1.json").is_file()
+    assert not re.search(r'explore/[^"<]*\.json', page)
     # nothing else is fetched: no scripts, stylesheets or remote resources
     assert "<script" not in page and "<link rel=\"stylesheet\"" not in page and "http" not in page.replace(
         "http-equiv", "")
@@ -102,9 +106,35 @@ def test_report_shows_config_environment_and_metrics(run_dir):
     assert '<td>density</td><td class="num">0.97</td><td class="num">0.938</td><td>near 1</td><td class="ok">' in page
     assert '<td class="num">1 / 10</td><td class="num">10 / 10</td><td>higher</td><td class="warn">9 short</td>' in page
     assert "digits-judge-v1 (sha256 941c76c426aa)" in page
+    # each explore figure captioned as its command wrote it
     assert "latent walk: means and spreads scaled along the latent dimensions (means ×3, spreads ×1)" in page
+    assert ('<figcaption>samples from seeded latents <span class="muted">(figure)</span><br>'
+            '<code>explore/grid.png</code>') in page
+    assert ('<figure><a href="explore/interpolate-latents-slerp.gif"><img src="explore/interpolate-latents-slerp.gif" '
+            'alt="slerp between pairs of seeded latents (first and last columns: the endpoints) (animation)"') in page
     env = json.loads((run_dir / "env.json").read_text())
     assert env["torch"] == torch.__version__ and env["seed"] == 0
+
+
+def test_a_figure_without_its_caption_sidecar_is_captioned_by_its_stem(run_dir, tmp_path):
+    run = tmp_path / "older run"
+    shutil.copytree(run_dir, run)
+    explore = rundir.explore_dir(run)
+    rundir.explore_caption(explore / "walk-means3-stds1.png").unlink()  # explored by an older gankit
+    shutil.copy(explore / "grid.png", explore / "a<b&c.png")  # no sidecar; a stem that must be escaped
+    shutil.copy(explore / "grid.png", explore / "unreadable.png")
+    rundir.explore_caption(explore / "unreadable.png").write_text("{not json")
+    page = write_report(run).read_text()
+    for kind, suffix in (("figure", "png"), ("animation", "gif")):
+        assert (f'<figcaption>walk-means3-stds1 <span class="muted">({kind})</span><br>'
+                f'<code>explore/walk-means3-stds1.{suffix}</code>') in page
+    assert "latent walk" not in page  # nothing is read from the file name any more
+    assert ('<figcaption>a&lt;b&amp;c <span class="muted">(figure)</span><br>'
+            '<code>explore/a&lt;b&amp;c.png</code>') in page
+    assert '<figcaption>unreadable <span class="muted">(figure)</span>' in page
+    assert {"explore/a%3Cb%26c.png", "explore/unreadable.png"} <= set(_srcs(page))
+    assert "samples from seeded latents" in page  # the figures with sidecars keep their captions
+    assert not [s for s in _srcs(page) if s.endswith(".json")]
 
 
 def test_env_json_is_kept_across_reports(run_dir):

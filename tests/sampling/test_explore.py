@@ -1,9 +1,12 @@
 """Explore commands on tiny trained runs: each family trains once per module (8x8 digits, the ring)."""
+import json
+
 import pytest
 import torch
 from PIL import Image
 
 import gankit
+from gankit import rundir
 from gankit.data import load_dataset
 from gankit.errors import GankitError
 from gankit.sampling import explore as X
@@ -43,14 +46,24 @@ def _close(a, b):
     return torch.allclose(a, b, atol=1e-5)
 
 
+def _caption(figure):
+    """The caption sidecar an explore command wrote beside ``figure`` (its PNG or GIF)."""
+    side = rundir.explore_caption(figure)
+    assert side == figure.with_suffix(".json") and side.is_file(), figure
+    return json.loads(side.read_text(encoding="utf-8"))
+
+
 def test_grid_writes_the_samples_and_truncation_bounds_the_latents(runs):
     run = runs("dcgan")
     res = X.grid(run, n=16, seed=3)
     assert res.paths == [run.path / "explore" / "grid.png"]
     assert Image.open(res.paths[0]).size == (168, 168)  # 4 x (8 + 2 pad) + 2, shown 4x
     assert _close(res.images, run.sample(16, seed=3)["images"])
+    assert _caption(res.paths[0]) == {"caption": "samples from seeded latents", "plot": False}
     t = X.grid(run, n=64, seed=3, truncation=0.5)
     assert t.paths[0].name == "grid-truncation0.5.png"
+    assert _caption(t.paths[0]) == {"caption": "samples with the latent drawn from a normal truncated at ±0.5",
+                                    "plot": False}
     assert t.z.abs().max() <= 0.5 and t.z.abs().max() > 0.3
     with pytest.raises(GankitError, match="--truncation"):
         X.grid(run, truncation=-1.0)
@@ -59,6 +72,7 @@ def test_grid_writes_the_samples_and_truncation_bounds_the_latents(runs):
 def test_grid_of_a_toy_run_is_a_scatter(runs):
     res = X.grid(runs("ring"), n=200)
     assert res.images.shape == (200, 2) and res.paths[0].is_file()
+    assert _caption(res.paths[0]) == {"caption": "samples from seeded latents", "plot": True}  # a matplotlib plot
 
 
 def test_classes_rows_share_latents(runs):
@@ -68,6 +82,7 @@ def test_classes_rows_share_latents(runs):
     assert torch.equal(res.info["labels"], torch.arange(10).repeat_interleave(5))
     assert torch.equal(res.z[:5], res.z[5:10]) and torch.equal(res.z[:5], res.z[45:])
     assert Image.open(res.paths[0]).size == ((5 * 10 + 2) * 4, (10 * 10 + 2) * 4)
+    assert _caption(res.paths[0]) == {"caption": "one row per class; every column shares one latent", "plot": False}
     with pytest.raises(GankitError, match="explore classes: .* not a conditional model"):
         X.classes(runs("dcgan"))
 
@@ -85,6 +100,8 @@ def test_latent_interpolation_ends_are_the_endpoint_samples(runs, mode):
     assert png.name == f"interpolate-latents-{mode}.png"
     assert Image.open(png).size == ((6 * 10 + 2) * 4, (2 * 10 + 2) * 4)
     assert Image.open(gif).n_frames == 2 * 6 - 2  # there and back
+    assert _caption(png) == _caption(gif) == {
+        "caption": f"{mode} between pairs of seeded latents (first and last columns: the endpoints)", "plot": False}
     norms = res.z[:6].norm(dim=1)
     if mode == "lerp":  # the path sags towards the origin between two Gaussian latents
         assert norms[2:4].max() < min(norms[0], norms[-1])
@@ -100,6 +117,8 @@ def test_class_interpolation_ends_at_each_class(runs):
         assert _close(row[-1], run.sample(1, z=z[r:r + 1], labels=[8])["images"][0])
         assert not _close(row[2], row[0]) and not _close(row[2], row[-1])
     assert res.paths[0].name == "interpolate-classes-lerp.png"
+    assert _caption(res.paths[0])["caption"] == ("lerp of the class conditioning from one class to another, latent "
+                                                 "fixed per row")
     # the hooks are gone afterwards: plain sampling is untouched
     assert _close(run.sample(1, z=z[:1], labels=[3])["images"], res.images[:1])
     with pytest.raises(GankitError, match="--classes: .* not a conditional model"):
@@ -117,6 +136,7 @@ def test_image_interpolation_ends_are_the_reconstructions(runs, family):
     assert _close(res.images[0], recon[0]) and _close(res.images[3], recon[1])
     assert _close(res.images[4], recon[2]) and _close(res.images[7], recon[3])
     assert res.paths[1].name == "interpolate-images-slerp.gif"
+    assert _caption(res.paths[1])["caption"] == "slerp between the codes of two test images, decoded"
     with pytest.raises(GankitError, match="--images: 5000 is outside"):
         X.interpolate(run, images=["0,5000"])
     with pytest.raises(GankitError, match="needs an autoencoder run"):
@@ -135,6 +155,22 @@ def test_walk_has_the_requested_shape_and_moves(runs):
     assert [p.suffix for p in still.paths] == [".png"]  # nothing moves: no GIF
 
 
+def test_walk_captions_its_figures_with_its_own_parameters(runs):
+    run = runs("dcgan")
+    res = X.walk(run, n=4, scale_means=-2, scale_stds=0.5, frames=2)
+    png, gif = res.paths
+    assert png.name == "walk-meansm2-stds0.5.png"  # the file name spells the minus sign as "m"
+    side = rundir.explore_caption(gif)
+    assert side == rundir.explore_caption(png) == png.with_name("walk-meansm2-stds0.5.json")
+    assert side not in res.paths  # the figures only, as before
+    caption = ("latent walk: means and spreads scaled along the latent dimensions (means ×-2, spreads ×0.5)")
+    assert json.loads(side.read_text(encoding="utf-8")) == {"caption": caption, "plot": False}
+    assert not [p for p in side.parent.iterdir() if p.suffix == ".tmp"]  # written atomically, no leftovers
+    page = gankit.write_report(run.path).read_text(encoding="utf-8")
+    assert f'<figcaption>{caption} <span class="muted">(figure)</span><br><code>explore/{png.name}</code>' in page
+    assert f'<figcaption>{caption} <span class="muted">(animation)</span><br><code>explore/{gif.name}</code>' in page
+
+
 def test_arithmetic_by_index_matches_the_sheet(runs):
     run = runs("dcgan")
     res = X.arithmetic(run, a="1,5,9", b="2,3", c="4", n=16, seed=2)
@@ -143,6 +179,9 @@ def test_arithmetic_by_index_matches_the_sheet(runs):
     assert _close(res.images[-1], run.sample(1, z=res.z[-1:])["images"][0])
     assert [p.name for p in res.paths] == ["arithmetic.png", "arithmetic-sheet.png"]
     assert all(p.is_file() for p in res.paths)
+    assert [_caption(p) for p in res.paths] == [
+        {"caption": "latent arithmetic: mean A - mean B + mean C", "plot": True},
+        {"caption": "the numbered sample sheet that the arithmetic's indices refer to", "plot": True}]
     with pytest.raises(GankitError, match="--c: index 16 is outside 0..15"):
         X.arithmetic(run, a="1", c="16", n=16)
 
@@ -168,6 +207,8 @@ def test_manifold_spans_the_2d_latent_grid(runs):
     assert res.z[0].tolist() == [-3.0, 3.0] and res.z[4].tolist() == [3.0, 3.0]  # top row: z2 = +3
     assert res.z[-1].tolist() == [3.0, -3.0]
     assert _close(res.images, run.sample(25, z=res.z)["images"])
+    assert _caption(res.paths[0]) == {"caption": "the decoder over a regular grid of the 2-D latent space",
+                                      "plot": True}
     with pytest.raises(GankitError, match="needs a 2-D latent space; .* z_dim=100"):
         X.manifold(runs("dcgan"))
 
@@ -182,6 +223,7 @@ def test_scatter_codes_and_pca(runs):
     cov = torch.cov(xy.T.double())
     assert cov[0, 0] >= cov[1, 1] and abs(cov[0, 1]) < 1e-6 * cov[0, 0]  # principal axes: ordered, uncorrelated
     assert ae.paths[0].name == "scatter.png" and ae.paths[0].is_file()
+    assert _caption(ae.paths[0]) == {"caption": "codes of test images, coloured by label", "plot": True}
     with pytest.raises(GankitError, match="explore scatter: needs an autoencoder"):
         X.scatter(runs("dcgan"))
 
@@ -193,6 +235,7 @@ def test_reconstruct_puts_inputs_beside_reconstructions(runs):
     assert _close(res.images, L.decode(run, L.encode(run, x)))
     assert res.info["mse"] == pytest.approx(float(((res.images - (x + 1) / 2) ** 2).mean()), rel=1e-5)
     assert Image.open(res.paths[0]).size == ((9 * 10 + 2) * 4, (3 * 10 + 2) * 4)  # 3 rows of 4 | gap | 4
+    assert _caption(res.paths[0]) == {"caption": "test images (left) and their reconstructions (right)", "plot": False}
 
 
 def test_discriminator_surface_and_mapping_on_the_ring(runs):
@@ -202,6 +245,8 @@ def test_discriminator_surface_and_mapping_on_the_ring(runs):
     png, gif = res.paths
     assert png.name == "discriminator.png" and Image.open(png).size[0] > 400
     assert Image.open(gif).n_frames == 3  # epoch-0001.pt, epoch-0002.pt, then the loaded weights
+    assert _caption(png) == _caption(gif) == {
+        "caption": "D's decision surface under data and samples, and G's mapping of a latent grid", "plot": True}
     assert 0 < res.info["d_real"] < 1 and 0 < res.info["d_fake"] < 1
     after = run.nets.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # the frames did not leave old weights behind

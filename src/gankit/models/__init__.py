@@ -60,4 +60,7 @@ def register_family(name: str, step: str = "gan", conditional: bool = False, def
     return deco
 
 
-from . import autoencoder, conditional, critic, dcgan, latent_gan, mlp  # noqa: E402,F401,F811
+# Importing the family files registers them (``conditional`` under another name: it is also a
+# parameter of register_family).
+from . import autoencoder, critic, dcgan, latent_gan, mlp  # noqa: E402,F401
+from . import conditional as _conditional  # noqa: E402,F401

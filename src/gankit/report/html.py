@@ -5,9 +5,10 @@
 The page shows the config (settings that differ from the defaults in bold) and the environment
 (versions, device, seed); the loss curves and D(x) vs D(G(z)) (``losses.png``); the progress GIF,
 the final fixed-seed grid and the family's extra grids (classes, reconstructions); every figure
-under ``explore/``; and the metrics of ``eval.json`` beside their floors. Every image is a relative
-link inside the run directory and the page loads nothing from elsewhere (styles inline, no
-scripts), so the folder can be zipped and sent as it is.
+under ``explore/`` with the caption its explore command wrote beside it (``<stem>.json``); and the
+metrics of ``eval.json`` beside their floors. Every image is a relative link inside the run
+directory and the page loads nothing from elsewhere (styles inline, no scripts), so the folder can
+be zipped and sent as it is.
 
 The environment is recorded in ``env.json`` the first time a report is written, which ``gankit
 train`` does when a run finishes, so it describes the machine that trained the run.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import json
 import re
 import string
 import sys
@@ -23,28 +25,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .. import rundir
+from ..config import Config
 from ..errors import RunDirError
 from .plots import plot_losses
 
 TEMPLATE = Path(__file__).with_name("template.html")
 IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".svg")
 
-# What each explore output shows, by file-name prefix (``gankit.sampling.explore``).
-EXPLORE_CAPTIONS = [
-    ("grid-truncation", "samples with the latent drawn from a normal truncated at ±{rest}"),
-    ("grid", "samples from seeded latents"),
-    ("classes", "one row per class; every column shares one latent"),
-    ("interpolate-latents", "{rest} between pairs of seeded latents (first and last columns: the endpoints)"),
-    ("interpolate-classes", "{rest} of the class conditioning from one class to another, latent fixed per row"),
-    ("interpolate-images", "{rest} between the codes of two test images, decoded"),
-    ("walk", "latent walk: means and spreads scaled along the latent dimensions ({rest})"),
-    ("arithmetic-sheet", "the numbered sample sheet that the arithmetic's indices refer to"),
-    ("arithmetic", "latent arithmetic: mean A - mean B + mean C"),
-    ("manifold", "the decoder over a regular grid of the 2-D latent space"),
-    ("scatter", "codes of test images, coloured by label"),
-    ("reconstruct", "test images (left) and their reconstructions (right)"),
-    ("discriminator", "D's decision surface under data and samples, and G's mapping of a latent grid"),
-]
 LOG_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "gp", "r1", "g_cls", "d_cls", "acc_fake", "recon", "kl", "elbo")
 
 
@@ -160,22 +147,17 @@ def _latest(run_dir: Path, kind: str) -> Path | None:
     return files[-1] if files else None
 
 
-def _untag(tag: str) -> str:
-    """A number as explore writes it into a file name (``m`` for the minus sign) -> text."""
-    return tag.replace("m", "-")
-
-
-def _explore_caption(stem: str) -> str:
-    for prefix, text in EXPLORE_CAPTIONS:
-        if stem == prefix or stem.startswith(prefix + "-") or (prefix == "grid-truncation" and stem.startswith(prefix)):
-            rest = stem[len(prefix) + 1:] if stem != prefix else ""
-            walk = re.fullmatch(r"means([^-]+)-stds(.+)", rest) if prefix == "walk" else None
-            if walk:
-                rest = f"means ×{_untag(walk[1])}, spreads ×{_untag(walk[2])}"
-            elif prefix == "grid-truncation":
-                rest = _untag(stem[len(prefix):])
-            return _e(text.format(rest=rest))
-    return _e(stem)
+def _sidecar_caption(figure: Path) -> tuple[str, bool]:
+    """(caption as HTML, whether the figure is a plot) from the figure's sidecar
+    (``rundir.explore_caption``), which the explore command wrote from its own parameters. A figure
+    without a readable sidecar (a run explored by an older gankit) is captioned with its file stem."""
+    try:
+        side = json.loads(rundir.explore_caption(figure).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        side = None
+    if isinstance(side, dict) and isinstance(side.get("caption"), str):
+        return _e(side["caption"]), side.get("plot") is True
+    return _e(figure.stem), False
 
 
 def _explore_section(run_dir: Path) -> str:
@@ -188,8 +170,8 @@ def _explore_section(run_dir: Path) -> str:
     figs = []
     for p in files:
         kind = "animation" if p.suffix.lower() == ".gif" else "figure"
-        plot = p.stem.split("-")[0] in ("arithmetic", "manifold", "scatter", "discriminator")
-        figs.append(_figure(run_dir, p, f"{_explore_caption(p.stem)} <span class=\"muted\">({kind})</span>", plot=plot))
+        caption, plot = _sidecar_caption(p)
+        figs.append(_figure(run_dir, p, f"{caption} <span class=\"muted\">({kind})</span>", plot=plot))
     return '<div class="figs">' + "\n".join(figs) + "</div>"
 
 
@@ -231,8 +213,6 @@ def _metrics_section(run_dir: Path, ev: dict | None) -> str:
 
 def _config_section(cfg: dict) -> str:
     try:
-        from ..config import Config
-
         defaults = Config().to_dict()
     except Exception:
         defaults = {}
