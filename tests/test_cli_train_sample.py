@@ -67,7 +67,7 @@ def test_compile_flag_compiles_g_and_d_and_may_change_on_resume(cli, tmp_path, m
     compiled graphs may order sums differently)."""
     import torch._dynamo
 
-    from gankit.training.engine import RESUMABLE
+    from gankit.training.launch import RESUMABLE
 
     code, out, err = cli("train", "--data", "digits", "--compile", "--dry-run")
     assert code == 0, err

@@ -3,7 +3,7 @@ import base64
 import re
 
 import gankit
-from gankit.training.engine import in_notebook, progress_html
+from gankit.training.progress import in_notebook, progress_html
 
 
 def test_run_repr_html_shows_the_grid_and_the_figures(tmp_path):

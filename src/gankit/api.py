@@ -22,7 +22,7 @@ from .rundir import atomic_output
 from .sampling.explore import Exploration, explore
 from .sampling.grid import save_grid, save_points
 from .sampling.latent import encode, lerp, slerp, walk_latents
-from .training.engine import resume_config, train
+from .training.launch import resume_config, train
 
 __all__ = ["train", "load", "save_samples", "resolve_resume_config", "Config", "Run", "evaluate", "optimal_d", "explore",
            "Exploration", "write_report", "write_compare", "encode", "lerp", "slerp", "walk_latents", "MAX_SAMPLES"]

@@ -20,7 +20,7 @@ from .metrics.judge_train import RECIPES, train_judge
 from .run import resume_overrides
 from .sampling.explore import COMMANDS
 from .training.distributed import describe_failure
-from .training.engine import RESUMABLE
+from .training.launch import RESUMABLE
 
 
 class _Parser(argparse.ArgumentParser):

@@ -211,6 +211,9 @@ def test_manifold_spans_the_2d_latent_grid(runs):
                                       "plot": True}
     with pytest.raises(GankitError, match="needs a 2-D latent space; .* z_dim=100"):
         X.manifold(runs("dcgan"))
+    ae2 = gankit.train({**BASE, "model": "ae", "z_dim": 2, "out": str(run.path.parent / "ae-2d")})
+    with pytest.raises(GankitError, match="--model ae run's codes have no prior to span"):
+        X.manifold(ae2)
 
 
 def test_scatter_codes_and_pca(runs):

@@ -4,14 +4,14 @@ import pytest
 import torch
 
 import gankit
-from gankit.training import engine
+from gankit.training import precision
 
 
 @pytest.mark.parametrize("model, arch, want", [("dcgan", "radford", "bf16"), ("cgan", "radford", "bf16"),
                                                ("vae", "conv", "bf16"), ("vae", "mlp", "fp32"),
                                                ("mlp", None, "fp32"), ("ae", None, "fp32")])
 def test_auto_picks_bf16_only_for_conv_networks(tmp_path, monkeypatch, model, arch, want):
-    monkeypatch.setattr(engine, "cpu_has_fast_bf16", lambda: True)
+    monkeypatch.setattr(precision, "cpu_has_fast_bf16", lambda: True)
     cfg = {"model": model, "data": "digits", "limit": 64, "epochs": 1, "width": 8, "hidden": [16],
            "progress": False, "report": False, "eval_every": -1, "out": str(tmp_path / "run")}
     run = gankit.train({**cfg, **({"arch": arch} if arch else {})})
@@ -19,11 +19,11 @@ def test_auto_picks_bf16_only_for_conv_networks(tmp_path, monkeypatch, model, ar
 
 
 def test_auto_is_fp32_without_native_bf16_and_explicit_choice_wins(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine, "cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(precision, "cpu_has_fast_bf16", lambda: False)
     cfg = {"model": "dcgan", "data": "digits", "limit": 64, "epochs": 1, "width": 8, "progress": False,
            "report": False, "eval_every": -1}
     assert gankit.train({**cfg, "out": str(tmp_path / "a")}).trainer.precision == "fp32"
     run = gankit.train({**cfg, "model": "mlp", "hidden": [16], "precision": "bf16", "out": str(tmp_path / "b")})
     assert run.trainer.precision == "bf16"
-    assert torch.cuda.is_available() or engine.resolve_precision(
+    assert torch.cuda.is_available() or precision.resolve_precision(
         "auto", torch.device("cpu"), run.trainer.data, run.nets) == "fp32"

@@ -16,7 +16,7 @@ import yaml
 
 import gankit
 from gankit.errors import ConfigError
-from gankit.training.engine import RESUMABLE
+from gankit.training.launch import RESUMABLE
 
 TRAIN = ["--model", "dcgan", "--data", "digits", "--set", "width=8", "--set", "limit=64", "--batch-size", "32",
          "--epochs", "1", "--precision", "fp32", "--device", "cpu", "--set", "report=false", "--no-progress"]

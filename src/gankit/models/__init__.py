@@ -10,6 +10,7 @@ A family is registered with ``register_family``; what it contributes to the one 
   conditional models, ``rundir.RECON_GRID`` for autoencoders), drawn by ``gankit.sampling.figures``;
 - ``encoder``: its "E" maps images to codes that its "G" decodes (autoencoders): what reconstructions,
   image interpolations and the latent GAN need;
+- ``prior``: False when G's input has no distribution to draw from (the plain autoencoder's codes);
 - ``parent``: the config key naming another run that its networks build on (the latent GAN's
   ``ae_run``); the engine and ``gankit.load`` load that run and hand it over as ``data.extra["parent"]``,
   so no model loads runs itself;
@@ -39,6 +40,7 @@ class Family:
     figures: tuple = ()  # per-epoch figure kinds beside the fixed grid (keys of sampling.figures.EPOCH_FIGURES)
     archs: tuple = ("conv",)  # the networks ``arch`` may name
     encoder: bool = False  # nets["E"] encodes images to codes that nets["G"] decodes
+    prior: bool = True  # G's input has a prior to sample from (an autoencoder's codes have none)
     parent: str = ""  # config key naming the run this family builds on ("" = none)
 
 
@@ -50,11 +52,13 @@ def sampling_generator(nets):
 def register_family(name: str, step: str = "gan", conditional: bool = False, defaults: dict | None = None,
                     optimizers: dict | None = None, generate: Callable | None = None,
                     prepare_data: Callable | None = None, figures: tuple = (), archs: tuple = ("conv",),
-                    encoder: bool = False, parent: str = ""):
+                    encoder: bool = False, parent: str = "", prior: bool = True):
     def deco(build: Callable) -> Callable:
         opts = optimizers or {"G": ("G",), "D": ("D",)}
-        MODELS.register(name)(Family(name, build, step, conditional, dict(defaults or {}), opts, generate,
-                                     prepare_data, tuple(figures), tuple(archs), encoder, parent))
+        MODELS.register(name)(Family(name, build, step, conditional=conditional, defaults=dict(defaults or {}),
+                                     optimizers=opts, generate=generate, prepare_data=prepare_data,
+                                     figures=tuple(figures), archs=tuple(archs), encoder=encoder, prior=prior,
+                                     parent=parent))
         return build
 
     return deco

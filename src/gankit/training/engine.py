@@ -7,6 +7,11 @@ Each step draws a batch of indices from one in-memory tensor (a fresh permutatio
 derived from the seed and the epoch number, so the position in the run is just (epoch, batch))
 and hands it to the family's step function (``gankit.training.steps``). Around the steps the
 engine keeps the log, the fixed-seed grid of every epoch, the GIF, checkpoints and Ctrl-C.
+
+Beside it in ``gankit.training``: ``launch`` (``train``: the run directory, resuming),
+``precision`` (what ``--precision auto`` picks), ``quality`` (the quality check and best.pt),
+``progress`` (the progress bar and epoch lines), ``steps`` (one step function per family) and
+``distributed`` (torchrun).
 """
 from __future__ import annotations
 
@@ -21,76 +26,24 @@ from pathlib import Path
 import torch
 
 from .. import checkpoint, rundir
-from .. import config as config_mod
 from ..config import Config
 from ..data import Dataset, load_dataset
 from ..errors import ConfigError, RunDirError, TrainingDiverged
-from ..metrics.watch import Watch, collapsed
 from ..models import Family, sampling_generator
 from ..models.blocks import sample_z
 from ..registry import LOSSES, MODELS
 from ..report.html import write_report
 from ..report.plots import plot_losses
 from ..report.tensorboard import TensorBoardWriter
-from ..run import Run, generate, load_parent
+from ..run import generate, load_parent
 from ..sampling.figures import save_epoch_figures
 from ..sampling.gif import write_gif
 from ..sampling.grid import save_grid, save_points
 from ..rundir import FIXED_SEED_OFFSET
-from . import distributed
+from . import distributed, progress
+from . import quality as quality_check
+from .precision import resolve_precision
 from .steps import STEPS
-
-
-def cpu_has_fast_bf16() -> bool:
-    """True where the CPU has native bf16 dot products (AVX512-BF16 or AMX)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def has_conv(nets: torch.nn.Module) -> bool:
-    return any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in nets.modules())
-
-
-def resolve_precision(precision: str, device: torch.device, data: Dataset, nets: torch.nn.Module) -> str:
-    """``auto``: AMP on CUDA (bf16 where supported, else fp16); on the CPU bf16 autocast only for
-    image networks with convolutions on a CPU with native bf16. Fully connected networks measured
-    0.90-0.99x in bf16 on the CPU (docs/benchmarks.md): the casts around each matmul cost what the
-    matmul saves. bf16 keeps ~3 significant digits: fine for images, too coarse for 2-D toy points."""
-    if precision != "auto":
-        if precision == "fp16" and device.type != "cuda":
-            raise ConfigError("--precision fp16 needs CUDA; use bf16 or fp32 on the CPU")
-        return precision
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "bf16" if data.is_image and has_conv(nets) and cpu_has_fast_bf16() else "fp32"
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (IPython's ZMQ shell), where stderr is no terminal."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def progress_html(epoch: int, of: str, batch: int, steps: int, losses: str, eta: str) -> str:
-    """The notebook's progress bar: an HTML <progress> element and the terminal line's words."""
-    import html
-
-    return (f'<progress value="{batch}" max="{steps}" style="width: 240px"></progress> '
-            f"<code>epoch {epoch}{html.escape(of)} {batch}/{steps} {html.escape(losses)} ETA {eta}</code>")
-
-
-def show_html(markup: str, handle=None):
-    """Show ``markup`` in the notebook, replacing what ``handle`` showed; returns the handle."""
-    from IPython.display import HTML, display
-
-    if handle is None:
-        return display(HTML(markup), display_id=True)
-    handle.update(HTML(markup))
-    return handle
 
 
 class Trainer:
@@ -337,13 +290,13 @@ class Trainer:
                     self.batch += 1
                     self.step += 1
                     self._n_log += B
-                    quality = self._check_quality(t0) if self._quality_due() else None
+                    quality = quality_check.check(self, t0) if quality_check.due(self) else None
                     if self.step % cfg.log_every == 0 or quality:
                         self._log(t0, quality)
                     if cfg.checkpoint_steps and self.step % cfg.checkpoint_steps == 0:
                         self._checkpoint(t0)
                     if main and cfg.progress:
-                        self._progress(t0)
+                        progress.draw(self, t0)
                     if self._should_stop(t0):
                         break
                 if self.batch >= self.steps_per_epoch:
@@ -360,7 +313,7 @@ class Trainer:
         if self.dist.enabled:  # rank 0 decides: only its log takes the checks' lines, so only its _acc is current
             check = distributed.main_says(check, self.device)
         if check:
-            quality = self._check_quality(t0)  # the last, unlogged steps of a --minutes run: their state is checked too
+            quality = quality_check.check(self, t0)  # the last, unlogged steps of a --minutes run: their state is checked too
         if self._acc or quality:
             self._log(t0, quality)
         self._checkpoint(t0)
@@ -398,57 +351,6 @@ class Trainer:
             for group in opt.param_groups:
                 group["lr"] = base * factor
 
-    def _quality_due(self) -> bool:
-        """eval_every steps, or (eval_every 0) the last step of every epoch."""
-        every = self.cfg.eval_every
-        if every == 0:
-            return self.batch == self.steps_per_epoch
-        return every > 0 and self.step % every == 0
-
-    def _check_quality(self, t0: float) -> dict | None:
-        """The quality check (``metrics.watch``): eval_n samples of the fixed seed judged on rank 0,
-        checkpoints/best.pt when the check beats the best so far, and one warning when the classes
-        collapse. Returns the figures for this step's log.jsonl line (rank 0; None elsewhere, or
-        for data with neither a judge nor a mixture). Its own RNG streams: training's stay untouched."""
-        # Diverged weights give NaN samples, which the judge would refuse as a user's bad input:
-        # stop here with the divergence message instead (every rank holds the same weights).
-        self._check_finite(weights=True)
-        better, row = False, None
-        if self.dist.is_main:
-            if self._watch is None:
-                self._watch = self._make_watch()
-            if self._watch:
-                t = time.perf_counter()
-                self.refresh_ema_stats()
-                g = torch.Generator().manual_seed(self.cfg.seed + FIXED_SEED_OFFSET + 1)
-                x = generate(self.family, self.nets, self.cfg, self._watch.n, g, self.device,
-                             self.data.num_classes)["images"]
-                got = self._watch(x * 2 - 1 if x.dim() == 4 else x)
-                row = {**got, "eval_seconds": round(time.perf_counter() - t, 3)}
-                self._t_log += time.perf_counter() - t  # img/s counts training, not the check
-                self.last_quality = {"step": self.step, **row}
-                # lower is better: FID, or minus (modes covered + high-quality share) on a toy mixture
-                score = got["fid"] if "fid" in got else -(got["modes_covered"] + got["high_quality"])
-                better = self.best is None or score < self.best["score"]
-                if better:
-                    self.best = {"score": score, "step": self.step, **got}
-                if collapsed(got) and not self._collapse_warned:
-                    what = "classes" if "classes_covered" in got else "modes"
-                    print(f"\ngankit: step {self.step}: mode collapse: only {got.get('classes_covered', got.get('modes_covered'))} "
-                          f"of {got['of']} {what} hold a tenth of their share of the samples", file=sys.stderr, flush=True)
-                    self._collapse_warned = True
-        if self.dist.enabled:  # every rank writes best.pt together (the save is collective); rank 0 holds self.best
-            better = distributed.any_rank(better, self.device)
-        if better:
-            self.elapsed = self.elapsed_now(t0)
-            self.save(rundir.BEST)
-        return row if self.dist.is_main and self._watch else None
-
-    def _make_watch(self):
-        """The Watch for this run's data, or False when it has neither a judge nor a mixture."""
-        mixture = self.data.extra.get("mixture") if isinstance(self.data.extra, dict) else None
-        return Watch.for_data(self.cfg.data, self.cfg.data_dir, mixture=mixture, n=self.cfg.eval_n) or False
-
     def _end_epoch(self, t0: float) -> None:
         self._checkpoint(t0, keep=self.epoch % self.cfg.checkpoint_every == 0)
         if self.dist.is_main:
@@ -463,7 +365,7 @@ class Trainer:
                 self._t_plot = now
             if self.cfg.progress:
                 sys.stderr.write("\n" if sys.stderr.isatty() else "")
-                self._epoch_line()
+                progress.epoch_line(self)
 
     def _finish(self) -> None:
         frames = rundir.epoch_grids(self.run_dir)
@@ -533,48 +435,6 @@ class Trainer:
             if self.tb is not None:
                 self.tb.scalars(row)
 
-    def _progress(self, t0: float) -> None:
-        """The progress bar: a line redrawn on a terminal's stderr, an HTML bar in a Jupyter
-        notebook (updated at most 4 times a second), nothing when stderr is a file or a pipe."""
-        notebook = in_notebook()
-        if not notebook and not sys.stderr.isatty():
-            return
-        cfg, spe = self.cfg, self.steps_per_epoch
-        done = self.epoch * spe + self.batch
-        el = self.elapsed_now(t0)
-        total = min(cfg.epochs * spe if cfg.epochs else math.inf, cfg.steps or math.inf)
-        total = None if math.isinf(total) else total
-        eta_steps = (total - done) * (el / max(done, 1)) if total else math.inf
-        eta = min(eta_steps, cfg.minutes * 60 - el if cfg.minutes else math.inf)
-        row = getattr(self, "last_row", {})
-        losses = " ".join(f"{k} {row[k]:.3f}" for k in ("d_loss", "g_loss") if k in row)
-        eps = f"/{cfg.epochs}" if cfg.epochs else ""
-        eta_s = "?" if math.isinf(eta) else time.strftime("%H:%M:%S", time.gmtime(max(eta, 0)))
-        if notebook:
-            now = time.perf_counter()
-            if now - getattr(self, "_t_html", -math.inf) >= 0.25 or self.batch == spe:
-                self._t_html = now
-                self._html_bar = show_html(progress_html(self.epoch + 1, eps, self.batch, spe, losses, eta_s),
-                                           getattr(self, "_html_bar", None))
-            return
-        frac = self.batch / spe
-        bar = "#" * int(frac * 20) + "." * (20 - int(frac * 20))
-        sys.stderr.write(f"\repoch {self.epoch + 1}{eps} [{bar}] {self.batch}/{spe} {losses} ETA {eta_s}   ")
-        sys.stderr.flush()
-
-    def _epoch_line(self) -> None:
-        row = getattr(self, "last_row", {})
-        parts = [f"{k} {row[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake", "recon", "kl", "elbo")
-                 if k in row]
-        if "img_per_s" in row:
-            parts.append(f"{row['img_per_s']:.0f} img/s")
-        q = getattr(self, "last_quality", None)
-        if q and q["step"] == self.step:
-            parts += [f"FID {q['fid']:.2f}"] if "fid" in q else [f"modes {q['modes_covered']}/{q['of']}",
-                                                                  f"high quality {q['high_quality']:.2f}"]
-        eps = f"/{self.cfg.epochs}" if self.cfg.epochs else ""
-        print(f"epoch {self.epoch}{eps}  step {self.step}  " + "  ".join(parts), file=sys.stderr, flush=True)
-
     def _install_sigint(self):
         """Ctrl-C sets a flag the loop checks after each step; returns the previous handler."""
         try:
@@ -588,77 +448,3 @@ class Trainer:
             return signal.signal(signal.SIGINT, handler)
         except ValueError:  # not the main thread
             return None
-
-
-def prepare_run_dir(cfg: Config, overwrite: bool = False) -> Config:
-    """Choose and check the run directory: ``out``, or ``runs_dir/name`` kept inside ``runs_dir``."""
-    if cfg.out and cfg.name:
-        raise ConfigError(f"--name {cfg.name} and --out {cfg.out}: give one of them")
-    cfg.out = str(config_mod.run_dir_of(cfg))
-    run = Path(cfg.out)
-    if run.exists() and not run.is_dir():
-        raise ConfigError(f"--out: {run} exists and is not a folder")
-    if checkpoint.candidates(rundir.checkpoints_dir(run)) and not overwrite:
-        raise ConfigError(f"--out: {run} already holds a run; continue it with --resume {run}, "
-                          f"or pass --overwrite to start over")
-    if overwrite and run.is_dir():
-        rundir.remove_outputs(run)
-    return cfg
-
-
-RESUMABLE = {"epochs", "minutes", "steps", "device", "precision", "progress", "log_every", "checkpoint_steps", "report",
-             "checkpoint_every", "tensorboard", "compile", "eval_every", "eval_n"}  # the settings a resumed run may change
-
-
-def resume_config(run_dir: str | Path, overrides: dict) -> tuple[Config, dict | None]:
-    """The config and checkpoint state a resumed run continues from; state is None when the run
-    stopped before its first checkpoint (it then starts again from step 0)."""
-    run = rundir.require_run_dir(run_dir, "--resume")
-    bad = sorted(k for k, v in overrides.items() if v is not None and k not in RESUMABLE)
-    if bad:
-        raise ConfigError(f"--resume: {bad[0]} cannot change in a resumed run (allowed: {', '.join(sorted(RESUMABLE))})")
-    if not checkpoint.candidates(rundir.checkpoints_dir(run)):
-        where = str(rundir.config_path(run))
-        return config_mod.resolve(config_mod.read_file(where), overrides, {"out": str(run)}, where=where), None
-    state, used = checkpoint.load_latest_good(rundir.checkpoints_dir(run))
-    return config_mod.resolve(state["config"], overrides, {"out": str(run)}, where=str(used)), state
-
-
-def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None, overwrite: bool = False,
-          **overrides) -> Run:
-    """Train a model and return its ``Run``. ``cfg`` may be a Config, a dict of overrides or None.
-
-    ``resume=RUN`` continues that run from its newest good checkpoint; ``overrides`` such as
-    ``epochs=`` or ``minutes=`` then extend its budget (``epochs`` is the run's total).
-    """
-
-    if resume is not None:
-        cfg, state = resume_config(resume, overrides)
-        if state is None:
-            print(f"gankit: {resume}: no checkpoint saved yet; starting the run from step 0", file=sys.stderr)
-        trainer = Trainer(cfg, resume_state=state)
-    else:
-        if isinstance(cfg, Config):
-            cfg = config_mod.resolve(cfg.to_dict(), overrides)
-        else:
-            cfg = config_mod.resolve(cfg or {}, overrides)
-        d = distributed.setup(cfg.device)
-        if d.is_main:  # one process checks and prepares the folder; the others wait for it
-            cfg = prepare_run_dir(cfg, overwrite)
-            Path(cfg.out).mkdir(parents=True, exist_ok=True)
-            config_mod.save(cfg, rundir.config_path(cfg.out))
-        else:
-            cfg.out = str(config_mod.run_dir_of(cfg))
-        distributed.barrier(d.world)
-        trainer = Trainer(cfg)
-    trainer.fit()
-    if trainer.dist.enabled:  # leave the process group together: a rank that exits with gloo's threads
-        distributed.barrier(trainer.dist.world)  # still alive can abort ("terminate called without an
-        distributed.cleanup()  # active exception"), and torchrun would call a finished job failed
-    parent = (trainer.data.extra or {}).get("parent")
-    run = Run(trainer.run_dir, nets=trainer.nets, config=trainer.cfg, family=trainer.family,
-              data_shape=trainer.data.shape, num_classes=trainer.data.num_classes,
-              sample_shape=parent.sample_shape if parent is not None else None)
-    run.interrupted = trainer.interrupted
-    run.trainer = trainer
-    return run

@@ -29,8 +29,9 @@ def manifold(run: Run | str | Path, side: int = 20, extent: float | None = None,
     if run.config.z_dim != 2:
         raise GankitError(f"explore manifold: needs a 2-D latent space; {run.path} has z_dim={run.config.z_dim} "
                           f"(train with --set z_dim=2)")
-    if run.config.model == "ae":
-        raise GankitError("explore manifold: an ae's codes have no prior to span; use a vae (--model vae)")
+    if not run.family.prior:
+        raise GankitError(f"explore manifold: a --model {run.config.model} run's codes have no prior to span; "
+                          f"use a vae (--model vae)")
     if side < 2:
         raise GankitError(f"--side: must be at least 2, got {side}")
     if extent is None:
