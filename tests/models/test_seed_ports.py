@@ -130,3 +130,12 @@ def test_spectral_norm_wraps_the_aligned_conv():
     convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
     assert all(isinstance(m, SameConv2d) and hasattr(m, "parametrizations") for m in convs)
     assert D(torch.randn(2, 1, 28, 28)).shape == (2,)
+
+
+def test_the_lecture_recipe_updates_both_networks_from_one_forward_pass():
+    # train_step computes gen_loss and disc_loss under one pair of tapes and applies both gradients:
+    # G's gradient comes from D before D's update (tests/training/test_update_order.py)
+    from gankit import config
+
+    cfg = config.resolve(config.read_file("configs/seed-000-dcgan.yaml"))
+    assert cfg.update == "simultaneous" and cfg.model == "dcgan" and cfg.arch == "conv"
