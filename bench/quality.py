@@ -12,7 +12,8 @@ seed) into one figure, so that what each recipe makes of the same budget can be 
 uses) for the same budget, beside the dcgan default, and adds what each family is for: the share
 of samples the judge reads as the requested class (cgan, acgan), the reconstruction error on the
 test split (ae, vae; their FID is of decoded codes drawn from the prior N(0, I)). The latent GAN
-trains on the codes of the ``ae`` row's run, so ``ae`` runs first:
+trains on the codes of the ``vae`` row's run (its posterior means), so ``vae`` runs first; on the
+plain ``ae``'s codes it measured far worse (docs/benchmarks.md):
 
     .venv/bin/python bench/quality.py --families --minutes 5
     .venv/bin/python bench/quality.py --families cgan,acgan --minutes 2 --set lr_g=8e-4 --set lr_d=8e-4
@@ -125,7 +126,7 @@ def run_family(name: str, minutes: float, n: int, out_root: Path, seed: int, ove
               {"epochs": 0, "minutes": minutes, "seed": seed, "progress": False, "report": False,
                "out": str(out_root / (tag or name))}]
     if name == "latent-gan" and "ae_run" not in overrides:
-        layers.insert(1, {"ae_run": str(out_root / "ae")})
+        layers.insert(1, {"ae_run": str(out_root / "vae")})
     cfg = config_mod.resolve(*layers)
     run = gankit.train(cfg, overwrite=True)
     res = gankit.evaluate(run.path, n=n, seed=seed)
