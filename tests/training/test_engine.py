@@ -149,7 +149,7 @@ def test_ring_gan_covers_most_modes(tmp_path):
     from gankit.metrics.toy import mode_stats
 
     run = gankit.train({"model": "mlp", "data": "ring", "hidden": [128, 128], "z_dim": 8, "dropout": 0.0,
-                        "batch_size": 256, "epochs": 10, "lr_g": 1e-3, "lr_d": 1e-3, "ema": 0.0,
+                        "batch_size": 256, "epochs": 10, "lr_g": 1e-3, "lr_d": 1e-3, "beta2": 0.999, "ema": 0.0,
                         "progress": False, "out": str(tmp_path / "ring")})
     mixture = run.trainer.data.extra["mixture"]
     pts = run.sample(2000, seed=1)["images"]
