@@ -73,15 +73,19 @@ class Run:
 
     def __init__(self, path: str | Path, nets=None, config: Config | None = None, family: Family | None = None,
                  data_shape: tuple = (), num_classes: int = 0, state: dict | None = None,
-                 sample_shape: tuple | None = None):
+                 parent: "Run | None" = None):
         self.path = Path(path)
         self.nets, self.config, self.family = nets, config, family
         self.data_shape, self.num_classes = tuple(data_shape), num_classes  # what the networks trained on
-        # what ``sample`` returns per sample: the data's shape, or for a family built on a parent run
-        # (the latent GAN, trained on codes) the shape of the parent's data that it decodes to
-        self.sample_shape = tuple(data_shape if sample_shape is None else sample_shape)
+        self.parent = parent  # the run this one builds on (``Family.parent``), or None
         self.state = state
         self.interrupted = False
+
+    @property
+    def sample_shape(self) -> tuple:
+        """What ``sample`` returns per sample: the data's shape, or for a family built on a parent
+        run (the latent GAN, trained on codes) the shape of what the parent decodes to."""
+        return self.parent.sample_shape if self.parent is not None else self.data_shape
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r}, model={self.config.model}, data={self.config.data})"
@@ -206,8 +210,7 @@ def load(path: str | Path, device: str = "cpu", checkpoint_name: str | None = No
     except (RuntimeError, KeyError) as e:
         raise RunDirError(f"{used}: weights do not match the config ({str(e).splitlines()[0]})") from None
     nets.to(device).eval()
-    return Run(run, nets, cfg, family, shape, num_classes, state,
-               sample_shape=parent.sample_shape if parent is not None else None)
+    return Run(run, nets, cfg, family, shape, num_classes, state, parent=parent)
 
 
 def load_parent(cfg: Config, family: Family) -> Run | None:

@@ -79,10 +79,9 @@ def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None,
     if trainer.dist.enabled:  # leave the process group together: a rank that exits with gloo's threads
         distributed.barrier(trainer.dist.world)  # still alive can abort ("terminate called without an
         distributed.cleanup()  # active exception"), and torchrun would call a finished job failed
-    parent = (trainer.data.extra or {}).get("parent")
     run = Run(trainer.run_dir, nets=trainer.nets, config=trainer.cfg, family=trainer.family,
               data_shape=trainer.data.shape, num_classes=trainer.data.num_classes,
-              sample_shape=parent.sample_shape if parent is not None else None)
+              parent=trainer.data.extra.get("parent"))
     run.interrupted = trainer.interrupted
     run.trainer = trainer
     return run

@@ -1,0 +1,44 @@
+"""Sample grids side by side in one figure, each under its own title: for comparing runs whose grids
+were drawn by different tools (``gankit sample``, ``bench/seed_reference.py --grid``).
+
+    python bench/side_by_side.py OUT.png "title one=grid1.png" "title two=grid2.png" ...
+
+A title may hold "\\n" for a second line. No torch: PIL and matplotlib only.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from PIL import Image  # noqa: E402
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out", help="the figure to write (PNG)")
+    p.add_argument("panels", nargs="+", help='"TITLE=GRID.png", left to right')
+    a = p.parse_args(argv)
+    panels = []
+    for item in a.panels:
+        title, sep, path = item.rpartition("=")
+        if not sep or not title:
+            p.error(f"panel {item!r}: expected TITLE=GRID.png")
+        try:
+            panels.append((title.replace("\\n", "\n"), Image.open(path).convert("L")))
+        except OSError as e:
+            p.error(f"panel {item!r}: cannot read {path} ({e})")
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.7), layout="constrained", squeeze=False)
+    for ax, (title, img) in zip(axes[0], panels):
+        ax.imshow(img, cmap="gray", interpolation="nearest")
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+    fig.savefig(a.out, dpi=110)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
