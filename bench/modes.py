@@ -49,6 +49,24 @@ VARIANTS = {
     "z2-r1.03-4l": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 4},
     "z2-r1.03-5l": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 5},
     "z2-r1.03-6l": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 6},
+    # the grid's probes: the ring recipe's settings collapse there
+    "z2-r1.1-3l": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 3},
+    "z2-r1.3-3l": {"r1_gamma": 0.3, "z_dim": 2, "hidden": [128] * 3},
+    "z2-r1.03-4l-lr3e-4": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 4, "lr_g": 3e-4, "lr_d": 3e-4},
+    "z2-r1.03-6l-lr3e-4": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 6, "lr_g": 3e-4, "lr_d": 3e-4},
+    "z2-r1.03-3l-ema999": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 3, "ema": 0.999},
+    "z2-r1.03-3l-nc2": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 3, "n_critic": 2},
+    "z2-r1.03-3l-pack2": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 3, "pack": 2},
+    "z4-r1.03-3l": {"r1_gamma": 0.03, "z_dim": 4, "hidden": [128] * 3},
+    "z2-r1.03-3l-b64": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 3, "batch_size": 64},
+    "z2-r1.03-3l-beta9": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 3, "beta1": 0.9},
+    "z2-r1.1-3l-w512": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [512] * 3},
+    "z2-r1.1-4l": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 4},
+    "z2-r1.1-4l-w256": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [256] * 4},
+    "z2-r1.1-3l-linear": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 3, "lr_decay": "linear"},
+    "z2-r1.1-6l-lr5e-4": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 6, "lr_g": 5e-4, "lr_d": 5e-4},
+    "z2-r1.1-3l-relu": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 3, "leak": 0.0},
+    "z2-r1.1-3l-b128": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 3, "batch_size": 128},
 }
 
 
@@ -56,6 +74,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="ring", choices=["ring", "grid"])
     p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--minutes", type=float, default=0.0, help="a time budget instead of --epochs")
     p.add_argument("--variants", default="plain", help="comma-separated, from: " + ", ".join(VARIANTS))
     p.add_argument("--seeds", default="0,1")
     p.add_argument("-n", type=int, default=2500, help="samples per evaluation")
@@ -69,20 +88,20 @@ def main() -> None:
         for name in names:
             for seed in (int(s) for s in a.seeds.split(",")):
                 out = Path(tmp) / f"{a.data}-{name}-{seed}"
-                gankit.train({**BASE, **VARIANTS[name], "data": a.data, "epochs": a.epochs, "seed": seed,
-                              "out": str(out)})
+                budget = {"epochs": 0, "minutes": a.minutes} if a.minutes else {"epochs": a.epochs}
+                run = gankit.train({**BASE, **VARIANTS[name], **budget, "data": a.data, "seed": seed, "out": str(out)})
                 m = gankit.evaluate(out, n=a.n)["metrics"]
-                row = {"variant": name, "seed": seed, "covered": m["modes_covered"]["value"],
+                row = {"variant": name, "seed": seed, "steps": run.state["step"], "covered": m["modes_covered"]["value"],
                        "hit": m["modes_hit"]["value"], "of": m["modes_covered"]["of"],
                        "high_quality": round(m["high_quality"]["value"], 3), "reverse_kl": m["reverse_kl"]["value"]}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    print(f"\n{a.data}, {a.epochs} epochs, n={a.n}\n")
-    print("| variant | seed | modes covered | modes hit | high quality | reverse KL |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"\n{a.data}, {f'{a.minutes} minutes' if a.minutes else f'{a.epochs} epochs'}, n={a.n}\n")
+    print("| variant | seed | steps | modes covered | modes hit | high quality | reverse KL |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         kl = "-" if r["reverse_kl"] is None else f"{r['reverse_kl']:.3f}"
-        print(f"| {r['variant']} | {r['seed']} | {r['covered']}/{r['of']} | {r['hit']}/{r['of']} | "
+        print(f"| {r['variant']} | {r['seed']} | {r['steps']} | {r['covered']}/{r['of']} | {r['hit']}/{r['of']} | "
               f"{r['high_quality']:.3f} | {kl} |")
 
 

@@ -1,9 +1,14 @@
-"""Samples of toy-mixture runs against the mixture's modes, side by side (docs/benchmarks.md, "Mode coverage").
+"""Mode coverage of runs side by side (docs/benchmarks.md, "Mode coverage").
 
     .venv/bin/python bench/modes_figure.py runs/modes-ring-plain runs/modes-ring --out docs/figures/modes-ring.png
+    .venv/bin/python bench/modes_figure.py runs/sm-plain runs/sm-pack2 runs/modes-stacked-mnist \
+        --out docs/figures/modes-stacked-mnist.png
 
-Each run draws 2,500 samples (seed 0) and is scored like `gankit evaluate` scores it; each panel's
-title gives the run, its modes covered (a fifth of the fair share) and its high-quality share.
+Toy mixtures: each run draws 2,500 samples (seed 0) and is scored like `gankit evaluate` scores
+it; each panel's title gives the run, its modes covered (a fifth of the fair share) and its
+high-quality share. Stacked MNIST: each run's mode histogram from its eval.json (run
+`gankit evaluate RUN` first: 26,000 samples, the papers' count), sorted, one line per run, with
+modes hit and reverse KL in the legend and the real test images' histogram beside them.
 """
 from __future__ import annotations
 
@@ -16,7 +21,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import gankit  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
 from gankit.metrics.evaluate import mixture_stats  # noqa: E402
-from gankit.sampling.grid import save_modes  # noqa: E402
+from gankit.rundir import read_config, read_eval  # noqa: E402
+from gankit.sampling.grid import save_mode_histogram, save_modes  # noqa: E402
+
+
+def stacked(paths: list, out: str) -> None:
+    lines, real = [], None
+    for path in paths:
+        ev = read_eval(Path(path))
+        if ev is None or ev.get("kind") != "stacked":
+            sys.exit(f"modes_figure.py: {path}: no Stacked MNIST eval.json; run `gankit evaluate {path}` first")
+        m = ev["metrics"]
+        label = (f"{Path(path).name}: {m['modes_hit']['value']}/1000 modes hit, "
+                 f"reverse KL {m['modes_kl']['value']:.3f}")
+        lines.append((label, ev["histogram"]["samples"]))
+        real = ev["histogram"]["real"]
+        print(label)
+    print(f"wrote {save_mode_histogram(lines, out, real=real)}")
 
 
 def main() -> None:
@@ -25,6 +46,8 @@ def main() -> None:
     p.add_argument("--out", required=True, help="PNG to write")
     p.add_argument("-n", type=int, default=2500)
     a = p.parse_args()
+    if read_config(a.runs[0]).get("data") == "stacked-mnist":
+        return stacked(a.runs, a.out)
     panels, mixture = [], None
     for path in a.runs:
         run = gankit.load(path)

@@ -27,6 +27,7 @@ def test_bad_config_key_and_value(cli, tmp_path):
     one_line_error(*cli("train", "--set", "lr_q=1", "--dry-run")[::2], "lr_q")
     one_line_error(*cli("train", "--set", "lr_g=fast", "--dry-run")[::2], "lr_g")
     one_line_error(*cli("train", "--set", "z_dist=cauchy", "--dry-run")[::2], "z_dist")
+    one_line_error(*cli("train", "--set", "adam_eps=0", "--dry-run")[::2], "adam_eps")
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: [dcgan\n")
     one_line_error(*cli("train", "--config", bad, "--dry-run")[::2], str(bad))

@@ -60,6 +60,7 @@ class Config:
     lr_d: float = 2e-4  # discriminator learning rate (TTUR: set apart from lr_g)
     beta1: float = 0.5  # Adam beta1
     beta2: float = 0.999  # Adam beta2
+    adam_eps: float = 1e-8  # Adam epsilon, added to the root of the second moment (Keras' default 1e-7 in seeds 000-002)
     batch_size: int = 64  # global batch size (split across ranks under torchrun)
     ema: float = 0.999  # EMA decay of G's weights, used for sampling when > 0 (0 = off)
     # --- budget ----------------------------------------------------------------------------
@@ -199,6 +200,8 @@ def validate(cfg: Config, where: str = "config") -> Config:
     for key in ("beta1", "beta2"):
         if not 0.0 <= getattr(cfg, key) <= 1.0 - 1e-8:
             raise ConfigError(f"{where}: {key} must be in [0, 1), got {getattr(cfg, key)}")
+    if not 0.0 < cfg.adam_eps <= 1.0:  # 0 divides by zero where a weight has had no gradient yet
+        raise ConfigError(f"{where}: adam_eps must be in (0, 1], got {cfg.adam_eps}")
     if cfg.name and not cfg.out:
         run_dir_of(cfg, where)
     return cfg

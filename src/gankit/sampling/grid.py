@@ -120,3 +120,36 @@ def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas:
     axes[0][0].legend(loc="lower left", fontsize=6, markerscale=3)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def save_mode_histogram(panels: list, path: str | Path, real: list | None = None) -> Path:
+    """Stacked MNIST's mode histograms, one line per (label, counts (K,)): the counts sorted from
+    the fullest mode down on a log scale, so a lost mode shows as the line's drop to zero at the
+    right and an uneven spread as its slope. ``real`` adds the held-out data's counts as a dotted
+    line; the dashed line is the fair share of every mode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+    k, n = 0, 0
+    for label, counts in panels:
+        c = np.sort(np.asarray(counts, dtype=np.float64))[::-1]  # (K,) fullest first
+        k, n = len(c), max(n, c.sum())
+        ax.step(np.arange(1, k + 1), np.maximum(c, 0.5), where="mid", lw=1.2, label=label)  # 0 drawn at 0.5
+    if real is not None:
+        c = np.sort(np.asarray(real, dtype=np.float64))[::-1]
+        ax.step(np.arange(1, len(c) + 1), np.maximum(c, 0.5), where="mid", lw=1, ls=":", c="k", label="real test images")
+    ax.axhline(n / max(k, 1), ls="--", lw=0.8, c="0.4", label="fair share")
+    ax.set_yscale("log")
+    ax.set_ylim(0.4, None)
+    ax.set_xlim(1, k)
+    ax.set_xlabel("mode, fullest first")
+    ax.set_ylabel("samples (0 drawn at 0.5)")
+    ax.legend(fontsize=7, loc="lower left")
+    ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return save_figure(fig, path)

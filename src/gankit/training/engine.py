@@ -112,7 +112,7 @@ class Trainer:
         lr = self.cfg.lr_d if name == "D" else self.cfg.lr_g
         if self.cfg.optimizer == "rmsprop":
             return torch.optim.RMSprop(params, lr=lr)
-        return torch.optim.Adam(params, lr=lr, betas=(self.cfg.beta1, self.cfg.beta2))
+        return torch.optim.Adam(params, lr=lr, betas=(self.cfg.beta1, self.cfg.beta2), eps=self.cfg.adam_eps)
 
     def autocast(self):
         if self.precision in ("bf16", "fp16"):
