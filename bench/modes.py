@@ -67,6 +67,19 @@ VARIANTS = {
     "z2-r1.1-6l-lr5e-4": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 6, "lr_g": 5e-4, "lr_d": 5e-4},
     "z2-r1.1-3l-relu": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 3, "leak": 0.0},
     "z2-r1.1-3l-b128": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 3, "batch_size": 128},
+    # ReLU (leak 0) lets G map whole regions of z onto one point, which a LeakyReLU cannot
+    "z2-r1.03-3l-relu": {"r1_gamma": 0.03, "z_dim": 2, "hidden": [128] * 3, "leak": 0.0},
+    "z2-r1.3-3l-relu": {"r1_gamma": 0.3, "z_dim": 2, "hidden": [128] * 3, "leak": 0.0},
+    "z2-r1.1-4l-relu": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 4, "leak": 0.0},
+    "z2-r1.1-6l-relu": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 6, "leak": 0.0},
+    "z2-r1.1-3l-relu-w256": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [256] * 3, "leak": 0.0},
+    "z2-r1.1-3l-relu-b128": {"r1_gamma": 0.1, "z_dim": 2, "hidden": [128] * 3, "leak": 0.0, "batch_size": 128},
+    "z8-r1.1-3l-relu": {"r1_gamma": 0.1, "z_dim": 8, "hidden": [128] * 3, "leak": 0.0},
+    "relu-plain-3l": {"z_dim": 2, "hidden": [128] * 3, "leak": 0.0},
+    "z2-r1.3-3l-relu-w256": {"r1_gamma": 0.3, "z_dim": 2, "hidden": [256] * 3, "leak": 0.0},
+    "z2-r1-3l-relu": {"r1_gamma": 1.0, "z_dim": 2, "hidden": [128] * 3, "leak": 0.0},
+    "z2-r1.3-4l-relu": {"r1_gamma": 0.3, "z_dim": 2, "hidden": [128] * 4, "leak": 0.0},
+    "z2-r1.3-3l-relu-ema999": {"r1_gamma": 0.3, "z_dim": 2, "hidden": [128] * 3, "leak": 0.0, "ema": 0.999},
 }
 
 

@@ -25,14 +25,20 @@ from gankit.rundir import read_config, read_eval  # noqa: E402
 from gankit.sampling.grid import save_mode_histogram, save_modes  # noqa: E402
 
 
-def stacked(paths: list, out: str) -> None:
+def _named(arg: str) -> tuple:
+    """'LABEL=RUN' or 'RUN' (labelled with its folder's name)."""
+    label, sep, path = arg.rpartition("=")
+    return (label, path) if sep else (Path(arg).name, arg)
+
+
+def stacked(args: list, out: str) -> None:
     lines, real = [], None
-    for path in paths:
+    for name, path in map(_named, args):
         ev = read_eval(Path(path))
         if ev is None or ev.get("kind") != "stacked":
             sys.exit(f"modes_figure.py: {path}: no Stacked MNIST eval.json; run `gankit evaluate {path}` first")
         m = ev["metrics"]
-        label = (f"{Path(path).name}: {m['modes_hit']['value']}/1000 modes hit, "
+        label = (f"{name}: {m['modes_hit']['value']}/1000 modes hit, "
                  f"reverse KL {m['modes_kl']['value']:.3f}")
         lines.append((label, ev["histogram"]["samples"]))
         real = ev["histogram"]["real"]
@@ -42,19 +48,19 @@ def stacked(paths: list, out: str) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("runs", nargs="+", help="run directories of one toy mixture")
+    p.add_argument("runs", nargs="+", help="run directories of one dataset, each RUN or LABEL=RUN")
     p.add_argument("--out", required=True, help="PNG to write")
     p.add_argument("-n", type=int, default=2500)
     a = p.parse_args()
-    if read_config(a.runs[0]).get("data") == "stacked-mnist":
+    if read_config(_named(a.runs[0])[1]).get("data") == "stacked-mnist":
         return stacked(a.runs, a.out)
     panels, mixture = [], None
-    for path in a.runs:
+    for name, path in map(_named, a.runs):
         run = gankit.load(path)
         mixture = load_dataset(run.config.data, split="test", n=10).extra["mixture"]
         x = run.sample(a.n, seed=0)["images"]
         s = mixture_stats(x, mixture)
-        title = f"{Path(path).name}: {s['modes_covered']}/{s['num_modes']} modes, {s['high_quality']:.0%} high quality"
+        title = f"{name}: {s['modes_covered']}/{s['num_modes']} modes, {s['high_quality']:.0%} high quality"
         panels.append((title, x))
         print(title)
     print(f"wrote {save_modes(panels, mixture.means, mixture.std, a.out)}")

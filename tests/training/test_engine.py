@@ -85,6 +85,7 @@ def test_minutes_budget_stops_mid_epoch(tmp_path, monkeypatch):
     assert (state["step"], state["epoch"], state["batch"]) == (6, 0, 6)  # mid-epoch, not at its end
     assert state["elapsed"] == 3.0  # stopped by the budget, at the first step that reached it
     assert (run.trainer.step, run.trainer.epoch, run.trainer.batch) == (6, 0, 6) and not run.interrupted
+    assert run.state == {"step": 6, "epoch": 0, "batch": 6}  # the returned Run says where training stopped
     assert _rows(out)[-1]["step"] == 6 and _rows(out)[-1]["epoch"] == 0.75  # the part-epoch is logged
     assert not (out / "samples" / "epoch-0001.png").exists() and (out / "samples" / "final.png").is_file()
 

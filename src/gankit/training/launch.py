@@ -81,7 +81,8 @@ def train(cfg: Config | dict | None = None, *, resume: str | Path | None = None,
         distributed.cleanup()  # active exception"), and torchrun would call a finished job failed
     run = Run(trainer.run_dir, nets=trainer.nets, config=trainer.cfg, family=trainer.family,
               data_shape=trainer.data.shape, num_classes=trainer.data.num_classes,
-              parent=trainer.data.extra.get("parent"))
+              parent=trainer.data.extra.get("parent"),
+              state={"step": trainer.step, "epoch": trainer.epoch, "batch": trainer.batch})  # where training stopped
     run.interrupted = trainer.interrupted
     run.trainer = trainer
     return run
