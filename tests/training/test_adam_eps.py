@@ -8,17 +8,16 @@ BASE = {"model": "dcgan", "data": "digits", "batch_size": 64, "limit": 256, "wid
         "progress": False, "epochs": 0, "steps": 1, "eval_every": -1, "report": False, "ema": 0, "lr_g": 1e-3}
 
 
-def _g_moves(tmp_path, **kw):
-    """|change| of every G weight after one step: Adam's first step is lr g / (|g| + eps)."""
-    run = gankit.train({**BASE, "out": str(tmp_path / f"run{kw}"), **kw})
-    start = gankit.train({**BASE, "out": str(tmp_path / f"start{kw}"), **kw, "lr_g": 0.0})
-    after, before = run.nets["G"].state_dict(), start.nets["G"].state_dict()
-    return torch.cat([(after[k] - before[k]).abs().flatten() for k in after if k.endswith("weight")])
+def _g_weights(tmp_path, **kw) -> dict:
+    return gankit.train({**BASE, "out": str(tmp_path / f"run{kw}"), **kw}).nets["G"].state_dict()
 
 
 def test_adam_epsilon_sets_the_size_of_the_first_step(tmp_path):
-    tiny = _g_moves(tmp_path, adam_eps=1e-8)
-    big = _g_moves(tmp_path, adam_eps=1.0)
+    """|change| of every G weight after one step: Adam's first step is lr g / (|g| + eps)."""
+    before = _g_weights(tmp_path, lr_g=0.0)  # the initial weights, whatever the epsilon
+    tiny, big = (_g_weights(tmp_path, adam_eps=eps) for eps in (1e-8, 1.0))
+    tiny, big = (torch.cat([(after[k] - before[k]).abs().flatten() for k in after if k.endswith("weight")])
+                 for after in (tiny, big))
     moved = tiny > 0
     # with a tiny epsilon every weight with a gradient moves by lr; with epsilon 1 only by lr |g| / (|g| + 1)
     torch.testing.assert_close(tiny[moved].median(), torch.tensor(1e-3), rtol=1e-3, atol=0)

@@ -135,14 +135,14 @@ def save_mode_histogram(panels: list, path: str | Path, real: list | None = None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+    lines = [(label, counts, {"lw": 1.2}) for label, counts in panels]
+    if real is not None:
+        lines.append(("real test images", real, {"lw": 1, "ls": ":", "c": "k"}))
     k, n = 0, 0
-    for label, counts in panels:
+    for label, counts, style in lines:
         c = np.sort(np.asarray(counts, dtype=np.float64))[::-1]  # (K,) fullest first
         k, n = len(c), max(n, c.sum())
-        ax.step(np.arange(1, k + 1), np.maximum(c, 0.5), where="mid", lw=1.2, label=label)  # 0 drawn at 0.5
-    if real is not None:
-        c = np.sort(np.asarray(real, dtype=np.float64))[::-1]
-        ax.step(np.arange(1, len(c) + 1), np.maximum(c, 0.5), where="mid", lw=1, ls=":", c="k", label="real test images")
+        ax.step(np.arange(1, k + 1), np.maximum(c, 0.5), where="mid", label=label, **style)  # 0 drawn at 0.5
     ax.axhline(n / max(k, 1), ls="--", lw=0.8, c="0.4", label="fair share")
     ax.set_yscale("log")
     ax.set_ylim(0.4, None)

@@ -251,15 +251,13 @@ class Trainer:
         g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
         return torch.randperm(len(self.data), generator=g).to(self.device)
 
-    def _budget_left(self, t0: float) -> bool:
+    def _budget_spent(self, t0: float) -> bool:
+        """The time or step budget is used up (either can end a run inside an epoch)."""
         cfg = self.cfg
-        if cfg.epochs and self.epoch >= cfg.epochs:
-            return False
-        if cfg.minutes and self.elapsed_now(t0) >= cfg.minutes * 60:
-            return False
-        if cfg.steps and self.step >= cfg.steps:
-            return False
-        return True
+        return bool(cfg.minutes and self.elapsed_now(t0) >= cfg.minutes * 60) or bool(cfg.steps and self.step >= cfg.steps)
+
+    def _budget_left(self, t0: float) -> bool:
+        return not (self.cfg.epochs and self.epoch >= self.cfg.epochs) and not self._budget_spent(t0)
 
     def elapsed_now(self, t0: float) -> float:
         """Training seconds of the whole run: earlier invocations' (before a resume) plus this one's since ``t0``."""
@@ -325,8 +323,7 @@ class Trainer:
 
     def _should_stop(self, t0: float) -> bool:
         """Ctrl-C or the time budget; under torchrun every rank must agree, so they vote."""
-        stop = (bool(self._stop) or bool(self.cfg.minutes and self.elapsed_now(t0) >= self.cfg.minutes * 60)
-                or bool(self.cfg.steps and self.step >= self.cfg.steps))
+        stop = bool(self._stop) or self._budget_spent(t0)
         if self.dist.enabled:
             stop = distributed.any_rank(stop, self.device)
             if stop and not self._stop:
