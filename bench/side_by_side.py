@@ -3,18 +3,16 @@ were drawn by different tools (``gankit sample``, ``bench/seed_reference.py --gr
 
     python bench/side_by_side.py OUT.png "title one=grid1.png" "title two=grid2.png" ...
 
-A title may hold "\\n" for a second line. No torch: PIL and matplotlib only.
+A title may hold "\\n" for a second line. The figure is ``gankit.sampling.grid.save_panels``'.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-import matplotlib
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from PIL import Image  # noqa: E402
+from gankit.sampling.grid import save_panels
 
 
 def main(argv=None) -> int:
@@ -28,15 +26,10 @@ def main(argv=None) -> int:
         if not sep or not title:
             p.error(f"panel {item!r}: expected TITLE=GRID.png")
         try:
-            panels.append((title.replace("\\n", "\n"), Image.open(path).convert("L")))
+            panels.append((title.replace("\\n", "\n"), Image.open(path)))
         except OSError as e:
             p.error(f"panel {item!r}: cannot read {path} ({e})")
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.7), layout="constrained", squeeze=False)
-    for ax, (title, img) in zip(axes[0], panels):
-        ax.imshow(img, cmap="gray", interpolation="nearest")
-        ax.set_title(title, fontsize=8)
-        ax.axis("off")
-    fig.savefig(a.out, dpi=110)
+    save_panels(panels, a.out)
     return 0
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "figures"
 RESULTS = ROOT / "docs" / "course-results.md"
+QUICK_OUT = ROOT / "runs" / "course-quick"  # --quick's figures and results: a smoke run never touches docs/
 RUNS = "runs/course"
 MAX_FIGURE_BYTES = 300_000  # each figure
 MAX_TOTAL_BYTES = 5_000_000  # all of docs/figures
@@ -65,6 +66,40 @@ class Step:
         return args
 
 
+@dataclass
+class Panels:
+    """A figure of several runs' grids side by side, made once the runs are evaluated: each panel
+    titled with its label, the run's steps and its judge's FID (and classes covered)."""
+    chapter: str
+    name: str  # docs/figures/NAME
+    panels: tuple  # (label, run, grid inside the run: a glob, its last match)
+
+    @property
+    def figures(self) -> dict:
+        return {self.name: None}
+
+    def title(self, label: str, run: str) -> str:
+        ev = _eval(run)
+        if ev is None:
+            return label
+        step, fid = ev["source"].get("step"), _value(ev, "fid")
+        classes = _value(ev, "classes_covered")
+        line = ", ".join(x for x in (f"{step:,} steps" if step else "", f"FID {fid:.1f}" if fid is not None else "",
+                                     f"{classes}/10 classes" if classes is not None else "") if x)
+        return f"{label}\n{line}"
+
+    def make(self, figures: Path) -> Path:
+        from gankit.sampling.grid import save_panels
+
+        panels = []
+        for label, run, grid in self.panels:
+            src = _source(f"{run}/{grid}")
+            if src is None:
+                raise SystemExit(f"course: {run} has no {grid} for {self.name}")
+            panels.append((self.title(label, run), src))
+        return save_panels(panels, figures / self.name)
+
+
 def _ring_steps() -> list[Step]:
     steps = []
     for name, extra in RING_VARIANTS.items():
@@ -95,13 +130,19 @@ STEPS: list[Step] = [
          quick=(("--epochs", "3"),)),
     Step("mlp", "gankit evaluate runs/course/mlp-uniform", quick=(("-n", "2000"),)),
     Step("mlp", "gankit evaluate runs/course/mlp-normal", quick=(("-n", "2000"),)),
-    # 3. DCGAN on MNIST (000)
-    Step("dcgan", "gankit train --config configs/seed-000-dcgan.yaml --epochs 15 --out runs/course/dcgan",
-         quick=(("--set", "limit=10000"), ("--minutes", "1.5"))),
-    Step("dcgan", "gankit train --resume runs/course/dcgan --epochs 30",
-         {"dcgan-progress.gif": "runs/course/dcgan/progress.gif",
-          "dcgan-samples.png": "runs/course/dcgan/samples/final.png"},
-         quick=(("--minutes", "3"),)),
+    # 3. DCGAN on MNIST (000): the lecture's recipe, stopped and resumed, beside the tuned default
+    Step("dcgan", "gankit train --config configs/seed-000-dcgan.yaml --epochs 8 --out runs/course/dcgan",
+         quick=(("--set", "limit=10000"), ("--minutes", "1"))),
+    Step("dcgan", "gankit train --resume runs/course/dcgan --epochs 15",
+         {"dcgan-progress.gif": "runs/course/dcgan/progress.gif"},
+         quick=(("--minutes", "1"),)),
+    Step("dcgan", "gankit train --minutes 10 --out runs/course/dcgan-default",
+         quick=(("--minutes", "1"),)),
+    Step("dcgan", "gankit evaluate runs/course/dcgan", quick=(("-n", "2000"),)),
+    Step("dcgan", "gankit evaluate runs/course/dcgan-default", quick=(("-n", "2000"),)),
+    Panels("dcgan", "dcgan-samples.png",
+           (("the lecture's recipe", "runs/course/dcgan", "samples/final.png"),
+            ("gankit's default", "runs/course/dcgan-default", "samples/final.png"))),
     Step("dcgan", "gankit explore runs/course/dcgan walk --scale-means 5 -n 16 --frames 7",
          {"dcgan-walk-means.gif": "runs/course/dcgan/explore/walk-means5-stds1.gif"}),
     Step("dcgan", "gankit explore runs/course/dcgan walk --scale-stds 5 -n 100 --frames 1",
@@ -109,26 +150,36 @@ STEPS: list[Step] = [
     Step("dcgan", "gankit explore runs/course/dcgan interpolate --mode slerp",
          {"dcgan-interpolate.png": "runs/course/dcgan/explore/interpolate-latents-slerp.png",
           "dcgan-interpolate.gif": "runs/course/dcgan/explore/interpolate-latents-slerp.gif"}),
-    # 4. AC-GAN (001)
-    Step("acgan", "gankit train --config configs/seed-001-acgan.yaml --epochs 10 --out runs/course/acgan",
-         {"acgan-classes.png": "runs/course/acgan/samples/classes-epoch-*.png"},
-         quick=(("--set", "limit=6000"), ("--minutes", "2.5"))),
+    # 4. AC-GAN (001): the notebook's recipe on a budget, beside the tuned default
+    Step("acgan", "gankit train --config configs/seed-001-acgan.yaml --minutes 10 --out runs/course/acgan",
+         quick=(("--set", "limit=6000"), ("--minutes", "1"))),
+    Step("acgan", "gankit train --model acgan --minutes 5 --out runs/course/acgan-default",
+         quick=(("--minutes", "1"),)),
+    Step("acgan", "gankit evaluate runs/course/acgan", quick=(("-n", "2000"),)),
+    Step("acgan", "gankit evaluate runs/course/acgan-default", quick=(("-n", "2000"),)),
+    Panels("acgan", "acgan-classes.png",
+           (("the notebook's recipe", "runs/course/acgan", "samples/classes-epoch-*.png"),
+            ("gankit's default", "runs/course/acgan-default", "samples/classes-epoch-*.png"))),
     # 5. Training issues and solutions: the ring
     *_ring_steps(),
     # 6. Metrics
-    Step("metrics", "gankit evaluate runs/course/dcgan", quick=(("-n", "2000"),)),
-    Step("metrics", "gankit evaluate runs/course/acgan", quick=(("-n", "2000"),)),
-    # 7. The Wasserstein GAN
-    Step("wgan", "gankit train --model wgan --data mnist --set arch=conv --set width=64 --set lr_g=5e-5 --set lr_d=5e-5 --set n_critic=5 --epochs 10 --out runs/course/wgan",
-         {"wgan-losses.png": "runs/course/wgan/losses.png",
-          "wgan-first.png": "runs/course/wgan/samples/epoch-0001.png",
-          "wgan-last.png": "runs/course/wgan/samples/final.png"},
+    Step("metrics", "gankit compare runs/course/dcgan runs/course/dcgan-default runs/course/acgan runs/course/acgan-default"),
+    # 7. The Wasserstein GAN: the paper's settings on a budget, beside the tuned defaults
+    Step("wgan", "gankit train --model wgan --set arch=conv --set width=64 --set lr_g=5e-5 --set lr_d=5e-5 --set n_critic=5 --minutes 5 --out runs/course/wgan-paper",
          quick=(("--set", "limit=6000"), ("--minutes", "1"))),
-    Step("wgan", "gankit train --model wgan-gp --data mnist --set arch=conv --set width=64 --set lr_g=1e-4 --set lr_d=1e-4 --set n_critic=5 --epochs 10 --out runs/course/wgan-gp",
-         {"wgan-gp-losses.png": "runs/course/wgan-gp/losses.png",
-          "wgan-gp-first.png": "runs/course/wgan-gp/samples/epoch-0001.png",
-          "wgan-gp-last.png": "runs/course/wgan-gp/samples/final.png"},
-         quick=(("--set", "limit=4000"), ("--minutes", "1.5"))),
+    Step("wgan", "gankit train --model wgan --minutes 5 --out runs/course/wgan",
+         {"wgan-losses.png": "runs/course/wgan/losses.png"},
+         quick=(("--minutes", "1"),)),
+    Step("wgan", "gankit train --model wgan-gp --minutes 5 --out runs/course/wgan-gp",
+         {"wgan-gp-losses.png": "runs/course/wgan-gp/losses.png"},
+         quick=(("--minutes", "1"),)),
+    Step("wgan", "gankit evaluate runs/course/wgan-paper", quick=(("-n", "2000"),)),
+    Step("wgan", "gankit evaluate runs/course/wgan", quick=(("-n", "2000"),)),
+    Step("wgan", "gankit evaluate runs/course/wgan-gp", quick=(("-n", "2000"),)),
+    Panels("wgan", "wgan-samples.png",
+           (("WGAN, the paper's settings", "runs/course/wgan-paper", "samples/final.png"),
+            ("WGAN, gankit's default", "runs/course/wgan", "samples/final.png"),
+            ("WGAN-GP, gankit's default", "runs/course/wgan-gp", "samples/final.png"))),
     # 8. Autoencoders, VAEs and the latent GAN (003)
     Step("latent", "gankit train --model ae --data mnist --epochs 10 --out runs/course/ae",
          {"ae-random-codes.png": "runs/course/ae/samples/final.png"},
@@ -156,7 +207,7 @@ CHAPTERS = list(dict.fromkeys(s.chapter for s in STEPS))
 
 def commands() -> list[str]:
     """The course's commands, in order, as the tutorial shows them."""
-    return [s.cmd for s in STEPS]
+    return [s.cmd for s in STEPS if isinstance(s, Step)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -167,8 +218,14 @@ def _source(pattern: str) -> Path | None:
     return matches[-1] if matches else None
 
 
-def copy_figures(step: Step) -> list[Path]:
-    FIGURES.mkdir(parents=True, exist_ok=True)
+def outputs(quick: bool) -> tuple[Path, Path]:
+    """Where the figures and the results go: docs/ for the full budgets, a scratch folder for --quick."""
+    if quick:
+        return QUICK_OUT / "figures", QUICK_OUT / "course-results.md"
+    return FIGURES, RESULTS
+
+
+def copy_figures(step: Step, figures: Path) -> list[Path]:
     copied = []
     for name, pattern in step.figures.items():
         src = _source(pattern)
@@ -178,12 +235,15 @@ def copy_figures(step: Step) -> list[Path]:
         if size > MAX_FIGURE_BYTES:
             raise SystemExit(f"course: {src} is {size / 1e3:.0f} KB; figures must stay under "
                              f"{MAX_FIGURE_BYTES / 1e3:.0f} KB")
-        shutil.copyfile(src, FIGURES / name)
-        copied.append(FIGURES / name)
+        shutil.copyfile(src, figures / name)
+        copied.append(figures / name)
     return copied
 
 
-def run_step(step: Step, quick: bool) -> float:
+def run_step(step, quick: bool, figures: Path) -> float:
+    if isinstance(step, Panels):
+        print(f"  figure {step.make(figures).relative_to(ROOT)}")
+        return 0.0
     from gankit.cli import main  # imported after the thread count is set (see main())
 
     argv = step.argv(quick)
@@ -194,7 +254,7 @@ def run_step(step: Step, quick: bool) -> float:
         raise SystemExit(f"course: step failed (exit {code}): gankit {shlex.join(argv)}")
     seconds = time.perf_counter() - t
     print(f"  ({seconds:.0f} s)")
-    for path in copy_figures(step):
+    for path in copy_figures(step, figures):
         print(f"  figure {path.relative_to(ROOT)}")
     return seconds
 
@@ -259,7 +319,7 @@ def image_table(runs: list[str]) -> list[str]:
     return lines
 
 
-def write_results(quick: bool, timings: list[tuple[str, float]], total: float) -> None:
+def write_results(quick: bool, timings: list[tuple[str, float]], total: float, path: Path) -> None:
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     out = ["# Course results", "",
            f"Measured by `docs/course.py{' --quick' if quick else ''}` "
@@ -276,17 +336,20 @@ def write_results(quick: bool, timings: list[tuple[str, float]], total: float) -
                 f"- V(D, G) of the trained D = {r['value_at_trained']:.6f}", ""]
     out += ["## Chapter 2: uniform vs normal noise", "", *image_table([f"{RUNS}/mlp-uniform", f"{RUNS}/mlp-normal"]), ""]
     out += ["## Chapter 5: modes of the ring (seeds " + ", ".join(map(str, RING_SEEDS)) + ")", "", *ring_table(), ""]
-    out += ["## Chapter 6: image metrics", "", *image_table([f"{RUNS}/dcgan", f"{RUNS}/acgan"]), ""]
+    out += ["## Chapters 3, 4 and 6: the seed recipes and the tuned defaults", "",
+            *image_table([f"{RUNS}/dcgan", f"{RUNS}/dcgan-default", f"{RUNS}/acgan", f"{RUNS}/acgan-default"]), ""]
+    out += ["## Chapter 7: the Wasserstein GANs", "",
+            *image_table([f"{RUNS}/wgan-paper", f"{RUNS}/wgan", f"{RUNS}/wgan-gp"]), ""]
     out += ["## Chapter 8: GAN vs VAE", "",
-            *image_table([f"{RUNS}/ae", f"{RUNS}/vae2d", f"{RUNS}/latent-gan", f"{RUNS}/dcgan"]), ""]
+            *image_table([f"{RUNS}/ae", f"{RUNS}/vae2d", f"{RUNS}/latent-gan", f"{RUNS}/dcgan-default"]), ""]
     out += ["## Time per step", "", "| seconds | command |", "|---|---|"]
     out += [f"| {s:.0f} | `{c}` |" for c, s in timings]
-    RESULTS.write_text("\n".join(out) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    path.write_text("\n".join(out) + "\n")
+    print(f"\nwrote {path.relative_to(ROOT)}")
 
 
-def check_sizes() -> None:
-    total = sum(p.stat().st_size for p in FIGURES.iterdir() if p.is_file())
+def check_sizes(figures: Path) -> None:
+    total = sum(p.stat().st_size for p in figures.iterdir() if p.is_file())
     if total > MAX_TOTAL_BYTES:
         raise SystemExit(f"course: docs/figures holds {total / 1e6:.1f} MB; keep it under {MAX_TOTAL_BYTES / 1e6:.0f} MB")
 
@@ -301,31 +364,34 @@ def main(argv: list[str] | None = None) -> int:
     steps = [s for s in STEPS if not args.only or s.chapter in args.only]
     if args.list:
         for s in steps:
-            print("gankit " + shlex.join(s.argv(args.quick)) if args.quick else s.cmd)
+            if isinstance(s, Step):
+                print("gankit " + shlex.join(s.argv(args.quick)) if args.quick else s.cmd)
         return 0
     os.chdir(ROOT)
-    # One intra-op thread unless OMP_NUM_THREADS says otherwise: on a 2-core machine shared with any
-    # other work, two spinning OpenMP threads per process run several times slower than one, and a
-    # fixed thread count keeps the course's numbers reproducible.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # Every core by default: the chapters with a time budget (--minutes) take as many steps as the
+    # machine gives them. On a machine shared with other work, OMP_NUM_THREADS=1 keeps two spinning
+    # OpenMP thread pools from slowing each other several times over.
     import torch
 
-    threads = os.environ["OMP_NUM_THREADS"]
+    threads = os.environ.get("OMP_NUM_THREADS", "")
     if threads.isdigit() and int(threads) > 0:
         torch.set_num_threads(int(threads))
+    figures, results = outputs(args.quick)
+    figures.mkdir(parents=True, exist_ok=True)
     if args.only:  # clear only the runs these chapters write
         for s in steps:
-            a = shlex.split(s.cmd)
-            if "--out" in a and "--resume" not in a:
+            if isinstance(s, Step) and "--out" in (a := shlex.split(s.cmd)) and "--resume" not in a:
                 shutil.rmtree(ROOT / a[a.index("--out") + 1], ignore_errors=True)
     else:
         shutil.rmtree(ROOT / RUNS, ignore_errors=True)
     timings, t0 = [], time.perf_counter()
     for s in steps:
-        timings.append((" ".join(["gankit", *s.argv(args.quick)]), run_step(s, args.quick)))
-    check_sizes()
+        seconds = run_step(s, args.quick, figures)
+        if isinstance(s, Step):
+            timings.append((" ".join(["gankit", *s.argv(args.quick)]), seconds))
+    check_sizes(figures)
     total = time.perf_counter() - t0
-    write_results(args.quick, timings, total)
+    write_results(args.quick, timings, total, results)
     print(f"course: {len(steps)} steps in {total / 60:.1f} minutes")
     return 0
 

@@ -58,6 +58,25 @@ def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, s
     return save_image(make_grid(images, nrow=nrow, scale=scale), path)
 
 
+def save_panels(panels: list, path: str | Path, height: float = 3.7) -> Path:
+    """Images side by side in one figure, each under its own title: a list of (title, image), the
+    image a PIL image or a path to one. A title may hold "\\n" for more lines. For runs whose grids
+    differ in size or come from different tools, so each panel keeps its own pixels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = [(t, img if isinstance(img, Image.Image) else Image.open(img)) for t, img in panels]
+    fig, axes = plt.subplots(1, len(images), figsize=(3.2 * len(images), height), layout="constrained",
+                             squeeze=False, dpi=110)
+    for ax, (title, img) in zip(axes[0], images):
+        ax.imshow(img.convert("L"), cmap="gray", interpolation="nearest", vmin=0, vmax=255)
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+    return save_figure(fig, path)
+
+
 def save_points(fake: torch.Tensor, real: torch.Tensor | None, path: str | Path, title: str = "") -> Path:
     """Scatter (2-D) or histogram (1-D) of generated points over real ones."""
     import matplotlib
