@@ -158,8 +158,8 @@ STEPS: list[Step] = [
     Step("acgan", "gankit evaluate runs/course/acgan", quick=(("-n", "2000"),)),
     Step("acgan", "gankit evaluate runs/course/acgan-default", quick=(("-n", "2000"),)),
     Panels("acgan", "acgan-classes.png",
-           (("the notebook's recipe", "runs/course/acgan", "samples/classes-epoch-*.png"),
-            ("gankit's default", "runs/course/acgan-default", "samples/classes-epoch-*.png"))),
+           (("the notebook's recipe", "runs/course/acgan", "samples/classes-final.png"),
+            ("gankit's default", "runs/course/acgan-default", "samples/classes-final.png"))),
     # 5. Training issues and solutions: the ring
     *_ring_steps(),
     # 6. Metrics

@@ -23,6 +23,7 @@ def test_the_layout_is_the_one_on_disk(tmp_path):
              rundir.epoch_grid(run, 1): "samples/epoch-0001.png", rundir.final_grid(run): "samples/final.png",
              rundir.class_grid(run, 2): "samples/classes-epoch-0002.png",
              rundir.recon_grid(run, 3): "samples/recon-epoch-0003.png",
+             rundir.final_grid(run, rundir.CLASS_GRID): "samples/classes-final.png",
              rundir.explore_dir(run): "explore", rundir.tensorboard_dir(run): "tensorboard",
              rundir.explore_caption(run / "explore" / "walk-means2-stds1.gif"): "explore/walk-means2-stds1.json"}
     for path, name in names.items():

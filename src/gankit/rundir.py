@@ -198,8 +198,11 @@ def recon_grid(run: PathLike, epoch: int) -> Path:
     return epoch_grid(run, epoch, RECON_GRID)
 
 
-def final_grid(run: PathLike) -> Path:
-    return samples_dir(run) / FINAL_GRID
+def final_grid(run: PathLike, kind: str = "") -> Path:
+    """``samples/final.png`` (the fixed-seed grid at the end of training), or ``samples/<kind>-final.png``
+    for a family's own grid at the end (a run stopped by its time budget inside its first epoch
+    has no ``epoch_grid`` of that kind, but has this one)."""
+    return samples_dir(run) / f"{kind + '-' if kind else ''}{FINAL_GRID}"
 
 
 def explore_dir(run: PathLike) -> Path:

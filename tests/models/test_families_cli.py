@@ -60,6 +60,7 @@ def test_family_trains_resumes_and_samples(cli, tmp_path, model, ae_run, monkeyp
     if model in EXTRAS:
         for epoch in (1, 2):
             assert (run / "samples" / f"{EXTRAS[model]}-epoch-{epoch:04d}.png").is_file()
+        assert (run / "samples" / f"{EXTRAS[model]}-final.png").is_file()  # and at the end of training
     code, out, err = cli("sample", run, "-n", "6", "--out", tmp_path / "s.npz")
     assert code == 0, err
     images = np.load(tmp_path / "s.npz")["images"]

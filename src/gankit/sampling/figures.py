@@ -79,10 +79,12 @@ def recon_grid(tr, side: int = RECON_GRID_SIDE) -> tuple[torch.Tensor, int]:
 EPOCH_FIGURES = {rundir.CLASS_GRID: class_grid, rundir.RECON_GRID: recon_grid}  # kind -> (trainer) -> grid
 
 
-def save_epoch_figures(tr, epoch: int) -> list:
-    """Write each figure that ``tr.family.figures`` names, for ``epoch``; returns the paths."""
+def save_epoch_figures(tr, epoch: int | None) -> list:
+    """Write each figure that ``tr.family.figures`` names, for ``epoch`` (None: the end of training,
+    ``rundir.final_grid``); returns the paths."""
     paths = []
     for kind in tr.family.figures:
         images, nrow = EPOCH_FIGURES[kind](tr)
-        paths.append(save_grid(images, rundir.epoch_grid(tr.run_dir, epoch, kind), nrow=nrow))
+        path = rundir.final_grid(tr.run_dir, kind) if epoch is None else rundir.epoch_grid(tr.run_dir, epoch, kind)
+        paths.append(save_grid(images, path, nrow=nrow))
     return paths

@@ -368,6 +368,7 @@ class Trainer:
         frames = rundir.epoch_grids(self.run_dir)
         final = rundir.final_grid(self.run_dir)
         self.save_fixed_grid(final)
+        save_epoch_figures(self, None)  # the family's own figures, at the end
         write_gif(frames or [final], rundir.progress_path(self.run_dir))
         plot_losses(self.run_dir)
         if self.cfg.report and not self.interrupted:
