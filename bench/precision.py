@@ -2,18 +2,17 @@
 judged by the same metrics, with both final grids saved side by side.
 
     .venv/bin/python bench/precision.py                          # default recipe, 2 epochs of 12,800 MNIST images
-    .venv/bin/python bench/precision.py --epochs 3 --limit 60000 -n 10000
+    .venv/bin/python bench/precision.py --epochs 3 --limit 60000 -n 10000    # the figure in docs/benchmarks.md
 """
 from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
-
 from PIL import Image
 
 import gankit
 from gankit import config as config_mod
+from gankit.sampling.grid import save_panels
 
 
 def main() -> None:
@@ -42,14 +41,8 @@ def main() -> None:
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]:.0f} | {r[3]:.2f} | {r[4]:.4f} | {r[5]:.2f} |")
     print(f"FID floor (real vs real): {rows[0][6]:.2f}")
-    w, h = grids[0].size
-    fig = Image.new("L", (2 * w + 8, h), 255)
-    fig.paste(grids[0], (0, 0))
-    fig.paste(grids[1], (w + 8, 0))
-    Path(a.figure).parent.mkdir(parents=True, exist_ok=True)
-    fig.save(a.figure)
+    save_panels([(f"{r[0]}: {r[1]:,} steps, FID {r[3]:.1f}", g) for r, g in zip(rows, grids)], a.figure)
     print(f"wrote {a.figure} (left fp32, right bf16)")
-
 
 if __name__ == "__main__":
     main()

@@ -333,7 +333,13 @@ def write_results(quick: bool, timings: list[tuple[str, float]], total: float, p
                 f"- max |D - D*| = {r['d_max_abs_err']:.4f}, mean {r['d_mean_abs_err']:.4f} ({r['steps']} steps)",
                 f"- V(D*, G) = {r['value_at_optimum']:.6f}; -log 4 + 2 JSD = {r['minus_log4_plus_2jsd']:.6f} "
                 f"(JSD {r['jsd']:.6f} nats)",
-                f"- V(D, G) of the trained D = {r['value_at_trained']:.6f}", ""]
+                f"- V(D, G) of the trained D = {r['value_at_trained']:.6f}"]
+        if "kl_data_g" in r:
+            out += [f"- from D's log density ratio on {r['mc_samples']:,} fresh samples of each (exact in brackets): "
+                    f"KL(p_data || p_g) {r['kl_data_g_from_d']:.4f} ({r['kl_data_g']:.4f}), "
+                    f"KL(p_g || p_data) {r['kl_g_data_from_d']:.4f} ({r['kl_g_data']:.4f}), "
+                    f"JSD {r['jsd_from_d']:.4f} ({r['jsd']:.4f}) nats"]
+        out += [""]
     out += ["## Chapter 2: uniform vs normal noise", "", *image_table([f"{RUNS}/mlp-uniform", f"{RUNS}/mlp-normal"]), ""]
     out += ["## Chapter 5: modes of the ring (seeds " + ", ".join(map(str, RING_SEEDS)) + ")", "", *ring_table(), ""]
     out += ["## Chapters 3, 4 and 6: the seed recipes and the tuned defaults", "",

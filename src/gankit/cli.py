@@ -184,6 +184,10 @@ def cmd_theory_optimal_d(args) -> int:
     print(f"V(D*, G) = {r['value_at_optimum']:.6f};  -log 4 + 2 JSD = {r['minus_log4_plus_2jsd']:.6f} "
           f"(JSD {r['jsd']:.6f} nats; difference {r['identity_diff']:.2e})")
     print(f"V(D, G) of the trained D = {r['value_at_trained']:.6f} (gap to the optimum {r['value_gap']:.2e})")
+    print(f"divergences from D's log density ratio on {r['mc_samples']:,} fresh samples of each (exact in brackets):")
+    print(f"  KL(p_data || p_g) {r['kl_data_g_from_d']:.4f} ({r['kl_data_g']:.4f}), "
+          f"KL(p_g || p_data) {r['kl_g_data_from_d']:.4f} ({r['kl_g_data']:.4f}), "
+          f"JSD {r['jsd_from_d']:.4f} ({r['jsd']:.4f}) nats")
     for k in ("png", "json"):
         if k in r:
             print(f"wrote {r[k]}")
