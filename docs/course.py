@@ -186,6 +186,8 @@ STEPS: list[Step] = [
          quick=(("--epochs", "1"), ("--set", "limit=20000"))),
     Step("latent", "gankit explore runs/course/ae reconstruct",
          {"ae-reconstruct.png": "runs/course/ae/explore/reconstruct.png"}),
+    Step("latent", "gankit explore runs/course/ae prior",
+         {"ae-priors.png": "runs/course/ae/explore/prior.png"}),
     Step("latent", "gankit train --config configs/seed-003-vae2d.yaml --epochs 10 --out runs/course/vae2d",
          quick=(("--epochs", "1"), ("--set", "limit=20000"))),
     Step("latent", "gankit explore runs/course/vae2d manifold --side 16",
@@ -199,7 +201,7 @@ STEPS: list[Step] = [
     Step("latent", "gankit evaluate runs/course/ae", quick=(("-n", "2000"),)),
     Step("latent", "gankit evaluate runs/course/vae2d", quick=(("-n", "2000"),)),
     Step("latent", "gankit evaluate runs/course/latent-gan", quick=(("-n", "2000"),)),
-    Step("latent", "gankit compare runs/course/dcgan runs/course/ae runs/course/vae2d runs/course/latent-gan"),
+    Step("latent", "gankit compare runs/course/dcgan-default runs/course/ae runs/course/vae2d runs/course/latent-gan"),
 ]
 
 CHAPTERS = list(dict.fromkeys(s.chapter for s in STEPS))

@@ -241,6 +241,35 @@ def test_reconstruct_puts_inputs_beside_reconstructions(runs):
     assert _caption(res.paths[0]) == {"caption": "test images (left) and their reconstructions (right)", "plot": False}
 
 
+def test_fitted_code_priors_recover_a_known_normal():
+    g = torch.Generator().manual_seed(0)
+    a = torch.tensor([[1.0, 0.0, 0.0], [0.8, 0.5, 0.0], [-0.3, 0.2, 0.1]], dtype=torch.float64)
+    codes = torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64) + torch.randn(50_000, 3, generator=g, dtype=torch.float64) @ a.T
+    p = X.codes.fit_code_priors(codes)
+    assert torch.allclose(p["mu"], torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64), atol=0.02)
+    assert torch.allclose(p["chol"] @ p["chol"].T, a @ a.T, atol=0.02)  # Sigma, not Sigma's transpose-square
+    assert float(p["m"]) == pytest.approx(float(codes.mean())) and float(p["s"]) == pytest.approx(float(codes.std()))
+    z = X.codes.prior_codes(p, torch.randn(50_000, 3, generator=g, dtype=torch.float64))[X.codes.PRIORS[2]]
+    assert torch.allclose(torch.cov(z.T), a @ a.T, atol=0.03)  # draws from the fitted prior have its covariance
+
+
+def test_prior_decodes_the_same_noise_under_three_priors(runs):
+    run = runs("ae")
+    res = X.prior(run, n=9, seed=1)
+    assert res.paths == [run.path / "explore" / "prior.png"] and Image.open(res.paths[0]).size[0] > 600
+    codes, images = res.info["codes"], res.info["images"]
+    assert list(codes) == list(X.codes.PRIORS)
+    eps = codes[X.codes.PRIORS[0]]
+    assert _close(codes[X.codes.PRIORS[1]], res.info["m"].float() + res.info["s"].float() * eps)
+    train = L.encode(run, load_dataset("digits", split="train").x).double()
+    assert torch.allclose(res.info["mu"], train.mean(0), atol=1e-6)  # fitted to the training codes
+    for name in X.codes.PRIORS:
+        assert _close(images[name], L.decode(run, codes[name]))
+    assert _caption(res.paths[0])["plot"] is True
+    with pytest.raises(GankitError, match="explore prior: needs an autoencoder"):
+        X.prior(runs("dcgan"))
+
+
 def test_discriminator_surface_and_mapping_on_the_ring(runs):
     run = runs("ring")
     before = {k: v.clone() for k, v in run.nets.state_dict().items()}

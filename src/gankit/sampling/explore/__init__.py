@@ -6,7 +6,7 @@
     gankit.explore(run, "interpolate", mode="slerp")     # RUN/explore/interpolate-latents-slerp.{png,gif}
 
 Commands (``COMMANDS``): grid, classes, interpolate, walk, arithmetic, manifold, scatter,
-reconstruct, discriminator. They follow the course: the lecture notes' latent walks and digit
+reconstruct, prior, discriminator. They follow the course: the lecture notes' latent walks and digit
 interpolation (000_eb9a6f1966f0c3dc.txt), the talk's VAE latent scatter and 20x20 manifold
 (003_4cc37f4be662be15.txt), DCGAN's vector arithmetic (Radford et al. 2016), and GAN Lab's picture
 of D's decision surface under G's deformed latent grid (Kahng et al. 2018) for the 2-D toy data.
@@ -17,7 +17,7 @@ them (``Run.sample``: the EMA generator when there is one); whatever goes throug
 ``G`` trained with that encoder.
 
 The package follows that list: ``samples.py`` (grid, classes, interpolate, walk, arithmetic: what
-the generator draws from its prior), ``codes.py`` (manifold, scatter, reconstruct: a 2-D latent
+the generator draws from its prior), ``codes.py`` (manifold, scatter, reconstruct, prior: a 2-D latent
 space and an autoencoder's codes), ``toy.py`` (discriminator: 1-D and 2-D toy runs), and
 ``_common.py`` (what they share: loading the run, drawing samples, checks and savers). Beside each
 figure a command writes its caption, ``<stem>.json`` (``rundir.explore_caption``), which ``gankit
@@ -31,18 +31,19 @@ from typing import Callable
 from ...errors import GankitError
 from ...run import Run
 from ._common import Exploration, _as_run
-from .codes import manifold, pca_2d, reconstruct, scatter
+from .codes import manifold, pca_2d, prior, reconstruct, scatter
 from .samples import arithmetic, classes, grid, interpolate, walk
 from .toy import discriminator
 
 __all__ = ["COMMANDS", "Exploration", "explore", "grid", "classes", "interpolate", "walk", "arithmetic", "manifold",
-           "scatter", "reconstruct", "discriminator", "pca_2d"]
+           "scatter", "reconstruct", "prior", "discriminator", "pca_2d"]
 
 
 # ---- dispatch --------------------------------------------------------------------------------------
 COMMANDS: dict[str, Callable[..., Exploration]] = {
     "grid": grid, "classes": classes, "interpolate": interpolate, "walk": walk, "arithmetic": arithmetic,
-    "manifold": manifold, "scatter": scatter, "reconstruct": reconstruct, "discriminator": discriminator,
+    "manifold": manifold, "scatter": scatter, "reconstruct": reconstruct, "prior": prior,
+    "discriminator": discriminator,
 }
 
 

@@ -1,6 +1,6 @@
 """Explore an autoencoder's codes and a 2-D latent space: ``manifold`` decodes a regular grid of the
 latent plane, ``scatter`` plots the codes of test images, ``reconstruct`` shows images beside their
-reconstructions.
+reconstructions, ``prior`` decodes codes drawn from three priors, two of them fitted to the codes.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ...errors import GankitError
 from ...run import Run
 from .. import latent as L
 from ..figures import side_by_side
-from ..grid import make_grid, save_figure
+from ..grid import make_grid, save_figure, save_panels
 from ._common import (Exploration, _as_run, _check_positive, _out_dir, _plt, _real, _require_images, _sample,
                       _save_caption, _save_png, _scale)
 
@@ -120,3 +120,47 @@ def reconstruct(run: Run | str | Path, n: int = 32, cols: int = 8, seed: int = 0
     _save_caption(path, "test images (left) and their reconstructions (right)", plot=False)
     mse = float(((x_hat - x01) ** 2).mean())
     return Exploration([path], x_hat, None, {"inputs": x01, "mse": mse, "indices": idx})
+
+
+# ---- prior -----------------------------------------------------------------------------------------
+PRIORS = ("N(0, I)", "N(m, s^2): the talk's", "N(mu, Sigma) of the codes")
+
+
+def fit_code_priors(codes: torch.Tensor) -> dict:
+    """The two priors fitted to codes (N, D), in float64: the talk's one mean m and one variance s^2
+    over every entry, and the mean vector mu with the covariance matrix Sigma (its Cholesky factor;
+    a jitter of 1e-6 keeps it defined when a code dimension never varies, as a dead ReLU unit)."""
+    c = codes.double()
+    cov = torch.cov(c.T).reshape(c.shape[1], c.shape[1]) + 1e-6 * torch.eye(c.shape[1], dtype=torch.float64)
+    return {"m": c.mean(), "s": c.std(), "mu": c.mean(0), "chol": torch.linalg.cholesky(cov)}
+
+
+def prior_codes(priors: dict, eps: torch.Tensor) -> dict:
+    """Codes from each prior of ``PRIORS`` for the same standard normal draws eps (n, D)."""
+    eps = eps.double()
+    return {PRIORS[0]: eps, PRIORS[1]: priors["m"] + priors["s"] * eps,
+            PRIORS[2]: priors["mu"] + eps @ priors["chol"].T}
+
+
+def prior(run: Run | str | Path, n: int = 64, seed: int = 0, out_dir: str | Path | None = None) -> Exploration:
+    """Decode n codes from each of three priors, side by side, the same noise in each panel (the
+    talk 003's experiment): N(0, I); the talk's N(m, s^2), one mean and one variance over every entry
+    of the training set's codes; and N(mu, Sigma), their mean vector and covariance matrix. The codes
+    are the AE's, or the VAE's posterior means. Fitting a density to the codes after training is
+    what Ghosh et al. (2020) call ex-post density estimation."""
+    run = _as_run(run)
+    L.check_encoder(run, "prior")
+    _require_images(run, "prior")
+    _check_positive(n, "-n")
+    codes = L.encode(run, _real(run, 0, split="train").x)  # (60000, z_dim) for MNIST
+    priors = fit_code_priors(codes)
+    eps = torch.randn(n, codes.shape[1], generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    zs = prior_codes(priors, eps)
+    images = {name: L.decode(run, z.float()) for name, z in zs.items()}
+    nrow = max(1, int(n ** 0.5))
+    panels = [(name, make_grid(img, nrow=nrow, scale=_scale(run))) for name, img in images.items()]
+    path = save_panels(panels, _out_dir(run, out_dir) / "prior.png")
+    _save_caption(path, f"codes from three priors, decoded (m = {float(priors['m']):.3f}, "
+                        f"s = {float(priors['s']):.3f} over {len(codes)} training codes)", plot=True)
+    return Exploration([path], images[PRIORS[2]], zs[PRIORS[2]].float(),
+                       {"images": images, "codes": {k: v.float() for k, v in zs.items()}, **priors})
