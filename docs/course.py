@@ -131,6 +131,8 @@ STEPS: list[Step] = [
     Step("mlp", "gankit evaluate runs/course/mlp-uniform", quick=(("-n", "2000"),)),
     Step("mlp", "gankit evaluate runs/course/mlp-normal", quick=(("-n", "2000"),)),
     # 3. DCGAN on MNIST (000): the lecture's recipe, stopped and resumed, beside the tuned default
+    Step("dcgan", "gankit theory checkerboard --out runs/course/theory",
+         {"checkerboard.png": "runs/course/theory/checkerboard.png"}),
     Step("dcgan", "gankit train --config configs/seed-000-dcgan.yaml --epochs 8 --out runs/course/dcgan",
          quick=(("--set", "limit=10000"), ("--minutes", "1"))),
     Step("dcgan", "gankit train --resume runs/course/dcgan --epochs 15",

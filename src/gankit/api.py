@@ -14,7 +14,7 @@ import torch
 from .config import Config
 from .errors import GankitError
 from .metrics.evaluate import evaluate
-from .metrics.theory import optimal_d
+from .metrics.theory import checkerboard, optimal_d
 from .report.compare import write_compare
 from .report.html import write_report
 from .run import Run, load
@@ -24,7 +24,7 @@ from .sampling.grid import save_grid, save_points
 from .sampling.latent import encode, lerp, slerp, walk_latents
 from .training.launch import resume_config, train
 
-__all__ = ["train", "load", "save_samples", "resolve_resume_config", "Config", "Run", "evaluate", "optimal_d", "explore",
+__all__ = ["train", "load", "save_samples", "resolve_resume_config", "Config", "Run", "evaluate", "optimal_d", "checkerboard", "explore",
            "Exploration", "write_report", "write_compare", "encode", "lerp", "slerp", "walk_latents", "MAX_SAMPLES"]
 
 MAX_SAMPLES = {".png": 10_000, ".npz": 1_000_000}  # a 100 x 100 grid; 1e6 arrays (FID wants 50k)

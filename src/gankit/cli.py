@@ -194,6 +194,18 @@ def cmd_theory_optimal_d(args) -> int:
     return 0
 
 
+def cmd_theory_checkerboard(args) -> int:
+
+    r = api.checkerboard(args.out)
+    for name in [k for k in r if k not in ("png", "json")]:
+        print(f"{name}: {r[name]['interior_min']:.0f} to {r[name]['interior_max']:.0f} paths per output pixel "
+              f"(4 pixels in from the edges)")
+    for k in ("png", "json"):
+        if k in r:
+            print(f"wrote {r[k]}")
+    return 0
+
+
 def _add_explore_parser(sub) -> None:
     e = sub.add_parser("explore", help="latent-space figures of a run, written to RUN/explore/")
     e.add_argument("run", metavar="RUN", help="run directory")
@@ -365,6 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
     od.add_argument("--steps", type=int, help=f"discriminator training steps (default {_default(api.optimal_d, 'steps')})")
     od.add_argument("--seed", type=int, help=f"(default {_default(api.optimal_d, 'seed')})")
     od.set_defaults(fn=cmd_theory_optimal_d)
+    cb = thsub.add_parser("checkerboard", help="why stride-2 transposed convolutions draw checkerboards: "
+                          "the paths to each pixel, the lecture's G against Radford's")
+    cb.add_argument("--out", help="folder for checkerboard.png and checkerboard.json")
+    cb.set_defaults(fn=cmd_theory_checkerboard)
     return p
 
 

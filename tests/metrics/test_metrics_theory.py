@@ -8,7 +8,9 @@ import pytest
 
 from gankit.data.toy import Mixture, gmm1d_mixture
 from gankit.errors import ConfigError
-from gankit.metrics import optimal_d_experiment
+from gankit.metrics import checkerboard, optimal_d_experiment
+from gankit.metrics.theory import overlap_counts
+from torch import nn
 
 
 def test_trained_d_approaches_d_star(tmp_path):
@@ -54,3 +56,17 @@ def test_quadrature_known_answers(p_g, jsd, value):
 def test_needs_1d_mixtures():
     with pytest.raises(ConfigError, match="1-D"):
         optimal_d_experiment(Mixture([[0.0, 0.0]], 1.0), gmm1d_mixture())
+
+
+def test_a_kernel_the_stride_does_not_divide_overlaps_unevenly(tmp_path):
+    # One 5x5 stride-2 layer: along each axis the interior pixels get 3 and 2 taps in turn, so a
+    # pixel gets 9, 6 or 4; 4x4 stride 2 gives every interior pixel 2 x 2 = 4.
+    odd = overlap_counts([nn.ConvTranspose2d(1, 1, 5, 2, 2, bias=False)], 6)
+    even = overlap_counts([nn.ConvTranspose2d(1, 1, 4, 2, 1, bias=False)], 6)
+    assert set(odd[3:-3, 3:-3].flatten().tolist()) == {4.0, 6.0, 9.0}
+    assert set(even[2:-2, 2:-2].flatten().tolist()) == {4.0}
+    r = checkerboard(tmp_path)
+    lecture, radford = (r[k] for k in r if k not in ("png", "json"))
+    assert (lecture["interior_min"], lecture["interior_max"]) == (16.0, 64.0)
+    assert radford["interior_min"] == radford["interior_max"] == 16.0
+    assert (tmp_path / "checkerboard.png").stat().st_size > 10_000

@@ -9,7 +9,7 @@ from .kid import kid
 from .precision_recall import density_coverage, memorization, precision_recall
 from .scores import (class_histogram, classes_covered, classifier_score, kl_to_uniform, mean_confidence, modes_hit,
                      read_as_digit)
-from .theory import optimal_d, optimal_d_experiment
+from .theory import checkerboard, optimal_d, optimal_d_experiment
 from .toy import mode_stats
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "mode_stats",
     "modes_hit",
     "optimal_d",
+    "checkerboard",
     "optimal_d_experiment",
     "precision_recall",
     "read_as_digit",

@@ -250,3 +250,57 @@ def optimal_d(out: Optional[Union[str, Path]] = None, steps: int = 2000, seed: i
         atomic_write(out / "optimal-d.json", json.dumps(result, indent=2) + "\n")
         result["png"], result["json"] = png, str(out / "optimal-d.json")
     return result
+
+
+# ---- the checkerboard of stride-2 transposed convolutions ---------------------------------------
+def overlap_counts(layers: list, side: int) -> np.ndarray:
+    """How many paths lead from a side x side map of ones through ``layers`` (single-channel
+    transposed convolutions, every weight 1, no bias) to each output pixel: the uneven overlap of
+    Odena et al. (2016), "Deconvolution and checkerboard artifacts". A kernel that the stride does not
+    divide (5 with stride 2) covers some output pixels more often than their neighbours, in a
+    pattern that repeats every `stride` pixels; a kernel it divides (4 with stride 2) covers the
+    interior evenly."""
+    x = torch.ones(1, 1, side, side, dtype=torch.float64)
+    with torch.no_grad():
+        for layer in layers:
+            layer = layer.double()
+            layer.weight.fill_(1.0)
+            x = layer(x)
+    return x[0, 0].numpy()
+
+
+def checkerboard(out: Optional[Union[str, Path]] = None) -> dict:
+    """The overlap counts (``overlap_counts``) of the lecture's generator (000: its two 5x5 stride-2
+    transposed convolutions with TensorFlow's 'same' padding, from 7x7 to 28x28; its stride-1 layer
+    before them only blurs) against Radford's (4x4, stride 2, padding 1, twice), for one channel,
+    from a 7x7 map of ones. Returns each map's
+    interior (4 pixels in from the edges) minimum and maximum; with ``out``, writes
+    ``out/checkerboard.png`` and ``out/checkerboard.json``."""
+    from ..models.dcgan import SameConvTranspose2d  # the lecture's layer, exactly as G builds it
+
+    stacks = {
+        "the lecture's G: 5x5, stride 2, twice": [SameConvTranspose2d(1, 1, 5, 2) for _ in range(2)],
+        "Radford's G: 4x4, stride 2, twice": [nn.ConvTranspose2d(1, 1, 4, 2, 1, bias=False) for _ in range(2)],
+    }
+    maps = {name: overlap_counts(layers, 7) for name, layers in stacks.items()}
+    result = {name: {"interior_min": float(m[4:-4, 4:-4].min()), "interior_max": float(m[4:-4, 4:-4].max())}
+              for name, m in maps.items()}
+    if out is not None:
+        from matplotlib.figure import Figure
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        fig = Figure(figsize=(7.5, 3.9), layout="constrained")
+        for i, (name, m) in enumerate(maps.items()):
+            ax = fig.add_subplot(1, 2, i + 1)
+            shown = ax.imshow(m, cmap="magma", interpolation="nearest")
+            r = result[name]
+            ax.set_title(f"{name}\n{r['interior_min']:.0f} to {r['interior_max']:.0f} paths per pixel, 4 px in from the edges",
+                         fontsize=8)
+            ax.axis("off")
+            fig.colorbar(shown, ax=ax, shrink=0.8)
+        fig.suptitle("paths from a 7x7 map to each pixel of 28x28, every weight 1", fontsize=9)
+        save_figure(fig, out / "checkerboard.png", dpi=110)
+        atomic_write(out / "checkerboard.json", json.dumps(result, indent=2) + "\n")
+        result = {**result, "png": str(out / "checkerboard.png"), "json": str(out / "checkerboard.json")}
+    return result
