@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 
 from gankit.data.toy import ring_mixture
-from gankit.sampling.grid import save_modes
+from gankit.sampling.grid import mode_line, save_modes
 
 
 def test_save_modes_draws_one_panel_per_run(tmp_path):
@@ -16,3 +16,9 @@ def test_save_modes_draws_one_panel_per_run(tmp_path):
     assert img.size[0] > 1.8 * img.size[1]  # two panels side by side
     colours = {tuple(px) for px in np.asarray(img.convert("RGB")).reshape(-1, 3)}
     assert len(colours) > 50  # coloured samples, grey outliers, black crosses, anti-aliasing
+
+
+def test_the_mode_line_counts_high_quality_samples_and_modes_hit():
+    good = torch.tensor([True, True, False, True])
+    nearest = torch.tensor([0, 0, 1, 2])  # the sample near mode 1 is not high quality: mode 1 is missed
+    assert mode_line(good, nearest, 8) == "75% of 4 within 3 std of a mode; 2 of 8 modes hit"

@@ -106,10 +106,20 @@ def save_points(fake: torch.Tensor, real: torch.Tensor | None, path: str | Path,
     return save_figure(fig, path)
 
 
-def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas: float = 3.0) -> Path:
+def mode_line(good: torch.Tensor, nearest: torch.Tensor, modes: int, sigmas: float = 3.0) -> str:
+    """'41% of 2000 within 3 std of a mode; 8 of 8 modes hit': the high-quality share of the samples
+    (``good``: within ``sigmas`` std of their ``nearest`` mode) and the modes that hold one or more."""
+    hit = len(torch.unique(nearest[good]))
+    return f"{float(good.double().mean()):.0%} of {len(good)} within {sigmas:g} std of a mode; {hit} of {modes} modes hit"
+
+
+def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas: float = 3.0,
+               stats: bool = False) -> Path:
     """2-D samples against a mixture's modes, one panel per (title, points (N, 2)): each sample
     coloured by its nearest mode when it lies within ``sigmas`` std of it (high quality), grey
-    otherwise; the mode means marked with black crosses and their 3-std circles drawn."""
+    otherwise; the mode means marked with black crosses and their 3-std circles drawn. With
+    ``stats``, each title gets a line with the high-quality share and the modes that hold at least
+    one high-quality sample."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -126,11 +136,16 @@ def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas:
         x = pts.detach().double().cpu()
         dist, nearest = torch.cdist(x, mu).min(dim=1)
         good = dist <= sigmas * sd[nearest]
+        if stats:
+            title = (f"{title}\n" if title else "") + mode_line(good, nearest, len(mu), sigmas)
         ax.scatter(x[~good, 0], x[~good, 1], s=2, c="0.6", alpha=0.5, label="not high quality")
-        ax.scatter(x[good, 0], x[good, 1], s=2, c=[cmap(int(k) % cmap.N) for k in nearest[good]], alpha=0.6)
+        # the modes' marks first and thin, the high-quality samples over them: a mode's colour shows
         for m, s in zip(mu, sd):
-            ax.add_patch(plt.Circle((float(m[0]), float(m[1])), sigmas * float(s), fill=False, lw=0.6, color="k"))
-        ax.scatter(mu[:, 0], mu[:, 1], marker="x", c="k", s=25, lw=1, label="data means")
+            ax.add_patch(plt.Circle((float(m[0]), float(m[1])), sigmas * float(s), fill=False, lw=0.5, color="k",
+                                    zorder=1))
+        ax.scatter(mu[:, 0], mu[:, 1], marker="x", c="k", s=40, lw=0.6, label="data means", zorder=1)
+        ax.scatter(x[good, 0], x[good, 1], s=3, c=[cmap(int(k) % cmap.N) for k in nearest[good]], alpha=0.8,
+                   zorder=2)
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")

@@ -38,7 +38,7 @@ from ..report.tensorboard import TensorBoardWriter
 from ..run import generate, load_parent
 from ..sampling.figures import save_epoch_figures
 from ..sampling.gif import write_gif
-from ..sampling.grid import save_grid, save_points
+from ..sampling.grid import save_grid, save_modes, save_points
 from ..rundir import FIXED_SEED_OFFSET
 from . import distributed, progress
 from . import quality as quality_check
@@ -389,9 +389,12 @@ class Trainer:
             save_grid(out["images"], path, nrow=int(math.ceil(math.sqrt(n))) if not self.family.conditional
                       else self.data.num_classes)
         else:
-            real = self.data.x[:2000].float().cpu()
             more = generate(self.family, self.nets, self.cfg, 2000, g, self.device, 0)["images"]
-            save_points(more, real, path, title=f"epoch {self.epoch}")
+            mixture = self.data.extra.get("mixture")
+            if mixture is not None and more.shape[1] == 2:  # modes known: colour each point by its mode
+                save_modes([(f"epoch {self.epoch}", more)], mixture.means, mixture.std, path, stats=True)
+            else:
+                save_points(more, self.data.x[:2000].float().cpu(), path, title=f"epoch {self.epoch}")
 
     def _accumulate(self, out: dict) -> None:
         for k, v in out.items():
