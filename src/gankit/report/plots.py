@@ -19,14 +19,22 @@ def _is_wasserstein(run_dir: Path) -> bool:
 QUALITY = {"fid": "FID (judge, lower is better)", "high_quality": "high-quality share of samples (higher is better)"}
 
 
+def value_names(wasserstein: bool) -> dict:
+    """The second panel's title and line labels: D's probabilities for a GAN, the critic's raw
+    values (unbounded, no sigmoid) for a Wasserstein run."""
+    if wasserstein:
+        return {"title": "critic values f(x) and f(G(z))", "d_real": "f(x)", "d_fake": "f(G(z))"}
+    return {"title": "D(x) and D(G(z))", "d_real": "D(x)", "d_fake": "D(G(z))"}
+
+
 def plot_losses(run_dir: str | Path, out: str | Path | None = None) -> Path | None:
-    """Two panels: the losses, and mean D(x) vs D(G(z)) (or critic values), against the step;
+    """Two panels: the losses, and mean D(x) vs D(G(z)) (a critic's f(x) vs f(G(z))), against the step;
     a third, the quality checks of training (FID, or the high-quality share on a toy mixture),
     when the log holds them. Drawn from RUN/log.jsonl into ``out`` (default RUN/losses.png); None
     when the log is empty.
 
     Runs with the Wasserstein loss (``config.yaml`` beside the log says ``loss: wasserstein``) get a
-    third panel: the critic's estimate of the Wasserstein-1 distance, -d_loss = E D(x) - E D(G(z))
+    third panel: the critic's estimate of the Wasserstein-1 distance, -d_loss = E f(x) - E f(G(z))
     (d_loss is logged without the gradient penalty), the curve that tracks sample quality
     (Arjovsky et al. 2017, figure 3)."""
     rows = rundir.read_log(run_dir)
@@ -39,7 +47,9 @@ def plot_losses(run_dir: str | Path, out: str | Path | None = None) -> Path | No
 
     keys = dict.fromkeys(k for r in rows for k in r)  # every key, in order of appearance
     loss_keys = [k for k in keys if k.endswith("_loss") or k in ("gp", "r1", "recon", "kl")]
-    estimate = [(r["step"], -r["d_loss"]) for r in rows if "d_loss" in r] if _is_wasserstein(Path(run_dir)) else []
+    wasserstein = _is_wasserstein(Path(run_dir))
+    names = value_names(wasserstein)
+    estimate = [(r["step"], -r["d_loss"]) for r in rows if "d_loss" in r] if wasserstein else []
     quality = next((k for k in QUALITY if k in keys), None)
     panels = 2 + bool(estimate) + bool(quality)
     fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 3.2), dpi=90)
@@ -49,18 +59,18 @@ def plot_losses(run_dir: str | Path, out: str | Path | None = None) -> Path | No
     axes[0].set_xlabel("step")
     axes[0].set_title("losses", fontsize=9)
     axes[0].legend(fontsize=7)
-    for k, name in (("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+    for k in ("d_real", "d_fake"):
         pts = [(r["step"], r[k]) for r in rows if k in r]
         if pts:
-            axes[1].plot(*zip(*pts), label=name, lw=1, marker="o" if len(pts) < 3 else None)
+            axes[1].plot(*zip(*pts), label=names[k], lw=1, marker="o" if len(pts) < 3 else None)
     axes[1].set_xlabel("step")
-    axes[1].set_title("D(x) and D(G(z))", fontsize=9)
+    axes[1].set_title(names["title"], fontsize=9)
     if axes[1].lines:
         axes[1].legend(fontsize=7)
     if estimate:
         axes[2].plot(*zip(*estimate), lw=1, color="tab:red", marker="o" if len(estimate) < 3 else None)
         axes[2].set_xlabel("step")
-        axes[2].set_title("critic's estimate of W: -d_loss = D(x) - D(G(z))", fontsize=9)
+        axes[2].set_title("critic's estimate of W: -d_loss = f(x) - f(G(z))", fontsize=9)
     if quality:
         pts = [(r["step"], r[quality]) for r in rows if quality in r]
         ax = axes[-1]
