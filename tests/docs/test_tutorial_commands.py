@@ -29,6 +29,8 @@ def _course():
 
 
 COURSE = _course()
+COMMAND_STEPS = [s for s in COURSE.STEPS if isinstance(s, COURSE.Step)]
+PANELS = [s for s in COURSE.STEPS if isinstance(s, COURSE.Panels)]
 
 
 def tutorial_commands() -> list[str]:
@@ -55,7 +57,7 @@ def test_every_figure_the_tutorial_shows_is_made_by_a_step_and_small():
 
 def test_quick_changes_budgets_only():
     budget_flags = {"--epochs", "--minutes", "--set", "-n", "--steps"}
-    for s in COURSE.STEPS:
+    for s in COMMAND_STEPS:
         full, quick = s.argv(False), s.argv(True)
         assert full == shlex.split(s.cmd)[1:]
         assert {f for f, _ in s.quick} <= budget_flags, s.cmd
@@ -117,9 +119,15 @@ def test_every_tutorial_command_runs(cli, tmp_path):
         if args[0] == "evaluate":
             run = Path(paths(args[1]))
             assert (run / "eval.json").is_file(), command
-    for figure in (s.figures for s in COURSE.STEPS):
+    for figure in (s.figures for s in COMMAND_STEPS):
         for pattern in figure.values():  # every figure a step copies exists in the tiny runs too
             assert glob.glob(paths(pattern)), pattern
+    for panels in PANELS:  # and every side-by-side figure can be drawn from them, titled by eval.json
+        tiny = COURSE.Panels(panels.chapter, panels.name, tuple((label, paths(run), grid)
+                                                               for label, run, grid in panels.panels))
+        assert tiny.make(tmp_path).is_file()
+        for label, run, _ in tiny.panels:
+            assert "FID" in tiny.title(label, run), run
     # the Wasserstein runs' loss figure has the third panel: the critic's estimate -d_loss
     wide = Image.open(paths(f"{COURSE.RUNS}/wgan-gp/losses.png")).size[0]
     narrow = Image.open(paths(f"{COURSE.RUNS}/dcgan/losses.png")).size[0]
