@@ -30,6 +30,7 @@ from torch import nn
 
 from ..data.toy import Mixture, gmm1d_mixture
 from ..errors import ConfigError
+from ..models.dcgan import SameConvTranspose2d  # the lecture's layer, exactly as its G builds it
 from ..rundir import atomic_write
 from ..sampling.grid import save_figure
 from ._common import check_seed, int_at_least
@@ -276,8 +277,6 @@ def checkerboard(out: Optional[Union[str, Path]] = None) -> dict:
     from a 7x7 map of ones. Returns each map's
     interior (4 pixels in from the edges) minimum and maximum; with ``out``, writes
     ``out/checkerboard.png`` and ``out/checkerboard.json``."""
-    from ..models.dcgan import SameConvTranspose2d  # the lecture's layer, exactly as G builds it
-
     stacks = {
         "the lecture's G: 5x5, stride 2, twice": [SameConvTranspose2d(1, 1, 5, 2) for _ in range(2)],
         "Radford's G: 4x4, stride 2, twice": [nn.ConvTranspose2d(1, 1, 4, 2, 1, bias=False) for _ in range(2)],
