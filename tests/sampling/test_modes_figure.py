@@ -4,6 +4,7 @@ import torch
 from PIL import Image
 
 from gankit.data.toy import ring_mixture
+from gankit.metrics.toy import mode_stats
 from gankit.sampling.grid import mode_line, save_modes
 
 
@@ -19,6 +20,7 @@ def test_save_modes_draws_one_panel_per_run(tmp_path):
 
 
 def test_the_mode_line_counts_high_quality_samples_and_modes_hit():
-    good = torch.tensor([True, True, False, True])
-    nearest = torch.tensor([0, 0, 1, 2])  # the sample near mode 1 is not high quality: mode 1 is missed
-    assert mode_line(good, nearest, 8) == "75% of 4 within 3 std of a mode; 2 of 8 modes hit"
+    means = torch.tensor([[2.0, 0.0], [0.0, 2.0], [-2.0, 0.0]] + [[9.0, float(k)] for k in range(5)])
+    # two samples on mode 0, one on mode 2, one 0.5 away from mode 1 (not high quality): mode 1 is missed
+    points = torch.tensor([[2.0, 0.0], [2.01, 0.0], [-2.0, 0.0], [0.0, 2.5]])
+    assert mode_line(mode_stats(points, means, 0.02), len(points)) == "75% of 4 within 3 std of a mode; 2 of 8 modes hit"

@@ -106,20 +106,17 @@ def save_points(fake: torch.Tensor, real: torch.Tensor | None, path: str | Path,
     return save_figure(fig, path)
 
 
-def mode_line(good: torch.Tensor, nearest: torch.Tensor, modes: int, sigmas: float = 3.0) -> str:
-    """'41% of 2000 within 3 std of a mode; 8 of 8 modes hit': the high-quality share of the samples
-    (``good``: within ``sigmas`` std of their ``nearest`` mode) and the modes that hold one or more."""
-    hit = len(torch.unique(nearest[good]))
-    return f"{float(good.double().mean()):.0%} of {len(good)} within {sigmas:g} std of a mode; {hit} of {modes} modes hit"
+def mode_line(stats: dict, n: int, sigmas: float = 3.0) -> str:
+    """'41% of 2000 within 3 std of a mode; 8 of 8 modes hit': a caption line from the statistics
+    that ``gankit.metrics.toy.mode_stats`` computed for n samples."""
+    return (f"{stats['high_quality']:.0%} of {n} within {sigmas:g} std of a mode; "
+            f"{stats['modes_hit']} of {stats['num_modes']} modes hit")
 
 
-def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas: float = 3.0,
-               stats: bool = False) -> Path:
+def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas: float = 3.0) -> Path:
     """2-D samples against a mixture's modes, one panel per (title, points (N, 2)): each sample
     coloured by its nearest mode when it lies within ``sigmas`` std of it (high quality), grey
-    otherwise; the mode means marked with black crosses and their 3-std circles drawn. With
-    ``stats``, each title gets a line with the high-quality share and the modes that hold at least
-    one high-quality sample."""
+    otherwise; the mode means marked with black crosses and their 3-std circles drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -136,8 +133,6 @@ def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas:
         x = pts.detach().double().cpu()
         dist, nearest = torch.cdist(x, mu).min(dim=1)
         good = dist <= sigmas * sd[nearest]
-        if stats:
-            title = (f"{title}\n" if title else "") + mode_line(good, nearest, len(mu), sigmas)
         ax.scatter(x[~good, 0], x[~good, 1], s=2, c="0.6", alpha=0.5, label="not high quality")
         # the modes' marks first and thin, the high-quality samples over them: a mode's colour shows
         for m, s in zip(mu, sd):

@@ -38,7 +38,8 @@ from ..report.tensorboard import TensorBoardWriter
 from ..run import generate, load_parent
 from ..sampling.figures import save_epoch_figures
 from ..sampling.gif import write_gif
-from ..sampling.grid import save_grid, save_modes, save_points
+from ..metrics.toy import mode_stats
+from ..sampling.grid import mode_line, save_grid, save_modes, save_points
 from ..rundir import FIXED_SEED_OFFSET
 from . import distributed, progress
 from . import quality as quality_check
@@ -392,7 +393,8 @@ class Trainer:
             more = generate(self.family, self.nets, self.cfg, 2000, g, self.device, 0)["images"]
             mixture = self.data.extra.get("mixture")
             if mixture is not None and more.shape[1] == 2:  # modes known: colour each point by its mode
-                save_modes([(f"epoch {self.epoch}", more)], mixture.means, mixture.std, path, stats=True)
+                title = f"epoch {self.epoch}\n{mode_line(mode_stats(more, mixture.means, mixture.std), len(more))}"
+                save_modes([(title, more)], mixture.means, mixture.std, path)
             else:
                 save_points(more, self.data.x[:2000].float().cpu(), path, title=f"epoch {self.epoch}")
 
