@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -34,6 +35,7 @@ RUNS = "runs/course"
 MAX_FIGURE_BYTES = 300_000  # each figure
 MAX_TOTAL_BYTES = 5_000_000  # all of docs/figures
 
+MLP_EPOCHS = (1, 2, 4, 10, 50, 100)  # chapter 2: the fixed-noise samples, epoch by epoch
 RING_SEEDS = (0, 1, 2)
 # The ring study of chapter 5: the plain GAN and four fixes, each a few flags on configs/course-ring.yaml.
 RING_VARIANTS = {
@@ -42,6 +44,13 @@ RING_VARIANTS = {
     "r1": " --set r1_gamma=1",
     "sn": " --set spectral_norm=true",
     "pack2": " --set pack=2",
+}
+# Chapter 5 on MNIST: the dcgan default with D made the stronger player (G's rate a tenth of D's),
+# under the minimax loss and under the non-saturating one, beside the default itself.
+ISSUES = {
+    "minimax-slow-g": " --set loss=minimax --set lr_g=1.5e-4",
+    "slow-g": " --set lr_g=1.5e-4",
+    "default": "",
 }
 RING_EVAL_N = 2500  # PacGAN's protocol: 2,500 samples, a mode is covered with >= 20 high-quality ones
 PACGAN_MIN_COUNT = 20
@@ -73,12 +82,23 @@ class Panels:
     chapter: str
     name: str  # docs/figures/NAME
     panels: tuple  # (label, run, grid inside the run: a glob, its last match)
+    quick: tuple = ()  # the panels under --quick, where the full budget's epochs do not exist
+
 
     @property
     def figures(self) -> dict:
         return {self.name: None}
 
-    def title(self, label: str, run: str) -> str:
+    def title(self, label: str, run: str, grid: str) -> str:
+        """The label, then the run's steps, FID and classes: from its eval.json for the final grid,
+        from the quality check logged at that epoch's end for an epoch's grid (samples/epoch-N.png)."""
+        m = re.fullmatch(r"samples/epoch-(\d+)\.png", grid)
+        if m:
+            check = _epoch_check(run, int(m.group(1)))
+            if check is None:
+                return label
+            return (f"{label}\n{check['step']:,} steps, FID {check['fid']:.1f} (n={check['n']:,}), "
+                    f"{check['classes_covered']}/{check['of']} classes")
         ev = _eval(run)
         if ev is None:
             return label
@@ -88,15 +108,15 @@ class Panels:
                                      f"{classes}/10 classes" if classes is not None else "") if x)
         return f"{label}\n{line}"
 
-    def make(self, figures: Path) -> Path:
+    def make(self, figures: Path, quick: bool = False) -> Path:
         from gankit.sampling.grid import save_panels
 
         panels = []
-        for label, run, grid in self.panels:
+        for label, run, grid in (self.quick if quick and self.quick else self.panels):
             src = _source(f"{run}/{grid}")
             if src is None:
                 raise SystemExit(f"course: {run} has no {grid} for {self.name}")
-            panels.append((self.title(label, run), src))
+            panels.append((self.title(label, run, grid), src))
         return save_panels(panels, figures / self.name)
 
 
@@ -130,6 +150,9 @@ STEPS: list[Step] = [
          quick=(("--epochs", "3"),)),
     Step("mlp", "gankit evaluate runs/course/mlp-uniform", quick=(("-n", "2000"),)),
     Step("mlp", "gankit evaluate runs/course/mlp-normal", quick=(("-n", "2000"),)),
+    Panels("mlp", "mlp-epochs.png",
+           tuple((f"epoch {e}", "runs/course/mlp-uniform", f"samples/epoch-{e:04d}.png") for e in MLP_EPOCHS),
+           quick=tuple((f"epoch {e}", "runs/course/mlp-uniform", f"samples/epoch-{e:04d}.png") for e in (1, 2, 3))),
     # 3. DCGAN on MNIST (000): the lecture's recipe, stopped and resumed, beside the tuned default
     Step("dcgan", "gankit theory checkerboard --out runs/course/theory",
          {"checkerboard.png": "runs/course/theory/checkerboard.png"}),
@@ -164,10 +187,19 @@ STEPS: list[Step] = [
             ("gankit's default", "runs/course/acgan-default", "samples/classes-final.png"))),
     # 5. Training issues and solutions: the ring
     *_ring_steps(),
+    # 5, on MNIST: D overpowering G, with the minimax loss and with the non-saturating one
+    *[Step("issues", f"gankit train{extra} --minutes 2 --out runs/course/issues/{name}",
+           {f"issues-{name}-losses.png": f"runs/course/issues/{name}/losses.png"}, quick=(("--minutes", "0.5"),))
+      for name, extra in ISSUES.items()],
+    *[Step("issues", f"gankit evaluate runs/course/issues/{name}", quick=(("-n", "2000"),)) for name in ISSUES],
+    Panels("issues", "issues-d-wins.png",
+           (("minimax loss, G's rate / 10", "runs/course/issues/minimax-slow-g", "samples/final.png"),
+            ("non-saturating loss, G's rate / 10", "runs/course/issues/slow-g", "samples/final.png"),
+            ("gankit's default", "runs/course/issues/default", "samples/final.png"))),
     # 6. Metrics
     Step("metrics", "gankit compare runs/course/dcgan runs/course/dcgan-default runs/course/acgan runs/course/acgan-default"),
     # 7. The Wasserstein GAN: the paper's settings on a budget, beside the tuned defaults
-    Step("wgan", "gankit train --model wgan --set arch=conv --set width=64 --set lr_g=5e-5 --set lr_d=5e-5 --set n_critic=5 --minutes 5 --out runs/course/wgan-paper",
+    Step("wgan", "gankit train --model wgan --set arch=conv --set width=64 --set lr_g=5e-5 --set lr_d=5e-5 --set n_critic=5 --set clip=0.01 --minutes 5 --out runs/course/wgan-paper",
          quick=(("--set", "limit=6000"), ("--minutes", "1"))),
     Step("wgan", "gankit train --model wgan --minutes 5 --out runs/course/wgan",
          {"wgan-losses.png": "runs/course/wgan/losses.png"},
@@ -188,6 +220,8 @@ STEPS: list[Step] = [
          quick=(("--epochs", "1"), ("--set", "limit=20000"))),
     Step("latent", "gankit explore runs/course/ae reconstruct",
          {"ae-reconstruct.png": "runs/course/ae/explore/reconstruct.png"}),
+    Step("latent", "gankit explore runs/course/ae prior",
+         {"ae-priors.png": "runs/course/ae/explore/prior.png"}),
     Step("latent", "gankit train --config configs/seed-003-vae2d.yaml --epochs 10 --out runs/course/vae2d",
          quick=(("--epochs", "1"), ("--set", "limit=20000"))),
     Step("latent", "gankit explore runs/course/vae2d manifold --side 16",
@@ -244,7 +278,7 @@ def copy_figures(step: Step, figures: Path) -> list[Path]:
 
 def run_step(step, quick: bool, figures: Path) -> float:
     if isinstance(step, Panels):
-        print(f"  figure {step.make(figures).relative_to(ROOT)}")
+        print(f"  figure {step.make(figures, quick).relative_to(ROOT)}")
         return 0.0
     from gankit.cli import main  # imported after the thread count is set (see main())
 
@@ -267,6 +301,21 @@ def _eval(run: str) -> dict | None:
         return json.loads((ROOT / run / "eval.json").read_text())
     except (OSError, ValueError):
         return None
+
+
+def _epoch_check(run: str, epoch: int) -> dict | None:
+    """The quality check that training logged at the end of ``epoch`` (log.jsonl), with its sample
+    count (the run's eval_n), or None."""
+    try:
+        lines = (ROOT / run / "log.jsonl").read_text().splitlines()
+        n = int(re.search(r"^eval_n: (\d+)", (ROOT / run / "config.yaml").read_text(), re.M).group(1))
+    except (OSError, AttributeError):
+        return None
+    for line in lines:
+        row = json.loads(line)
+        if "fid" in row and row.get("epoch") == float(epoch):
+            return {**row, "n": n}
+    return None
 
 
 def _value(ev: dict | None, name: str):
@@ -321,37 +370,89 @@ def image_table(runs: list[str]) -> list[str]:
     return lines
 
 
-def write_results(quick: bool, timings: list[tuple[str, float]], total: float, path: Path) -> None:
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    out = ["# Course results", "",
-           f"Measured by `docs/course.py{' --quick' if quick else ''}` "
-           f"({'QUICK budgets' if quick else 'full budgets'}): {len(timings)} steps in {total / 60:.1f} minutes"
-           + (f"; load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) on "
-              f"{os.cpu_count()} CPUs" if load else "") + ".", ""]
+def result_sections() -> list[tuple[str, tuple[str, ...], list[str]]]:
+    """docs/course-results.md's sections: (heading, the chapters whose runs it reads, its lines)."""
+    out = []
     theory = ROOT / RUNS / "theory" / "optimal-d.json"
     if theory.is_file():
         r = json.loads(theory.read_text())
-        out += ["## Chapter 1: the optimal discriminator", "",
-                f"- max |D - D*| = {r['d_max_abs_err']:.4f}, mean {r['d_mean_abs_err']:.4f} ({r['steps']} steps)",
-                f"- V(D*, G) = {r['value_at_optimum']:.6f}; -log 4 + 2 JSD = {r['minus_log4_plus_2jsd']:.6f} "
-                f"(JSD {r['jsd']:.6f} nats)",
-                f"- V(D, G) of the trained D = {r['value_at_trained']:.6f}"]
+        lines = [f"- max |D - D*| = {r['d_max_abs_err']:.4f}, mean {r['d_mean_abs_err']:.4f} ({r['steps']} steps)",
+                 f"- V(D*, G) = {r['value_at_optimum']:.6f}; -log 4 + 2 JSD = {r['minus_log4_plus_2jsd']:.6f} "
+                 f"(JSD {r['jsd']:.6f} nats)",
+                 f"- V(D, G) of the trained D = {r['value_at_trained']:.6f}"]
         if "kl_data_g" in r:
-            out += [f"- from D's log density ratio on {r['mc_samples']:,} fresh samples of each (exact in brackets): "
-                    f"KL(p_data || p_g) {r['kl_data_g_from_d']:.4f} ({r['kl_data_g']:.4f}), "
-                    f"KL(p_g || p_data) {r['kl_g_data_from_d']:.4f} ({r['kl_g_data']:.4f}), "
-                    f"JSD {r['jsd_from_d']:.4f} ({r['jsd']:.4f}) nats"]
-        out += [""]
-    out += ["## Chapter 2: uniform vs normal noise", "", *image_table([f"{RUNS}/mlp-uniform", f"{RUNS}/mlp-normal"]), ""]
-    out += ["## Chapter 5: modes of the ring (seeds " + ", ".join(map(str, RING_SEEDS)) + ")", "", *ring_table(), ""]
-    out += ["## Chapters 3, 4 and 6: the seed recipes and the tuned defaults", "",
-            *image_table([f"{RUNS}/dcgan", f"{RUNS}/dcgan-default", f"{RUNS}/acgan", f"{RUNS}/acgan-default"]), ""]
-    out += ["## Chapter 7: the Wasserstein GANs", "",
-            *image_table([f"{RUNS}/wgan-paper", f"{RUNS}/wgan", f"{RUNS}/wgan-gp"]), ""]
-    out += ["## Chapter 8: GAN vs VAE", "",
-            *image_table([f"{RUNS}/ae", f"{RUNS}/vae2d", f"{RUNS}/latent-gan", f"{RUNS}/dcgan-default"]), ""]
-    out += ["## Time per step", "", "| seconds | command |", "|---|---|"]
-    out += [f"| {s:.0f} | `{c}` |" for c, s in timings]
+            lines += [f"- from D's log density ratio on {r['mc_samples']:,} fresh samples of each (exact in brackets): "
+                      f"KL(p_data || p_g) {r['kl_data_g_from_d']:.4f} ({r['kl_data_g']:.4f}), "
+                      f"KL(p_g || p_data) {r['kl_g_data_from_d']:.4f} ({r['kl_g_data']:.4f}), "
+                      f"JSD {r['jsd_from_d']:.4f} ({r['jsd']:.4f}) nats"]
+        out.append(("Chapter 1: the optimal discriminator", ("game",), lines))
+    out += [
+        ("Chapter 2: uniform vs normal noise", ("mlp",), image_table([f"{RUNS}/mlp-uniform", f"{RUNS}/mlp-normal"])),
+        ("Chapter 5: modes of the ring (seeds " + ", ".join(map(str, RING_SEEDS)) + ")", ("ring",), ring_table()),
+        ("Chapter 5 on MNIST: D overpowering G", ("issues",), image_table([f"{RUNS}/issues/{n}" for n in ISSUES])),
+        ("Chapters 3, 4 and 6: the seed recipes and the tuned defaults", ("dcgan", "acgan"),
+         image_table([f"{RUNS}/dcgan", f"{RUNS}/dcgan-default", f"{RUNS}/acgan", f"{RUNS}/acgan-default"])),
+        ("Chapter 7: the Wasserstein GANs", ("wgan",),
+         image_table([f"{RUNS}/wgan-paper", f"{RUNS}/wgan", f"{RUNS}/wgan-gp"])),
+        ("Chapter 8: GAN vs VAE", ("latent",),
+         image_table([f"{RUNS}/ae", f"{RUNS}/vae2d", f"{RUNS}/latent-gan", f"{RUNS}/dcgan-default"])),
+    ]
+    return out
+
+
+def read_sections(path: Path) -> tuple[list[str], dict[str, list[str]]]:
+    """An earlier results file: the lines before its first section, and each section's lines by heading."""
+    if not path.is_file():
+        return [], {}
+    head, sections, current = [], {}, None
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:], [])
+        elif current is None:
+            head.append(line)
+        else:
+            current.append(line)
+    return _trim(head[1:]), {k: _trim(v) for k, v in sections.items()}
+
+
+def _trim(lines: list[str]) -> list[str]:
+    """The lines without leading and trailing blank ones."""
+    text = "\n".join(lines).strip("\n")
+    return text.split("\n") if text else []
+
+
+TIMES = "Time per step"
+
+
+def write_results(quick: bool, timings: list[tuple[str, float]], total: float, path: Path,
+                  only: list[str] | None = None) -> None:
+    """Collect the measured numbers into ``path``. With ``only`` (a few chapters rerun), the other
+    chapters' sections, the earlier runs' notes and their steps' timings are kept from the file as
+    it was, so that rerunning one chapter never drops another's numbers."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    line = (f"Measured by `docs/course.py{' --quick' if quick else ''}` "
+            f"({'QUICK budgets' if quick else 'full budgets'}"
+            + (f", chapters {', '.join(only)} (`--only`)" if only else "")
+            + f"): {len(timings)} steps in {total / 60:.1f} minutes"
+            + (f"; load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) on "
+               f"{os.cpu_count()} CPUs" if load else "") + ".")
+    old_head, old = read_sections(path) if only else ([], {})
+    out = ["# Course results", "", line, ""] + ([*old_head, ""] if old_head else [])
+    for heading, chapters, lines in result_sections():
+        if only and not set(chapters) & set(only) and heading in old:
+            lines = old[heading]
+        out += [f"## {heading}", "", *lines, ""]
+    seconds = {}
+    for row in old.get(TIMES, [])[2:]:  # | seconds | `command` |
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if len(cells) == 2 and cells[0].isdigit():
+            seconds[cells[1].strip("`")] = float(cells[0])
+    seconds.update(dict(timings))
+    order = {c: i for i, c in enumerate(["gankit " + " ".join(shlex.split(s.cmd)[1:]) for s in STEPS
+                                         if isinstance(s, Step)])}
+    rows = sorted(((c, s) for c, s in seconds.items() if c in order or quick), key=lambda cs: order.get(cs[0], 0))
+    out += [f"## {TIMES}", "", "| seconds | command |", "|---|---|"]
+    out += [f"| {s:.0f} | `{c}` |" for c, s in rows]
     path.write_text("\n".join(out) + "\n")
     print(f"\nwrote {path.relative_to(ROOT)}")
 
@@ -399,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
             timings.append((" ".join(["gankit", *s.argv(args.quick)]), seconds))
     check_sizes(figures)
     total = time.perf_counter() - t0
-    write_results(args.quick, timings, total, results)
+    write_results(args.quick, timings, total, results, args.only)
     print(f"course: {len(steps)} steps in {total / 60:.1f} minutes")
     return 0
 

@@ -12,6 +12,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from gankit import config, penalties
+from gankit.models.critic import WGAN_DEFAULTS
 from gankit.training.engine import Trainer
 
 OPTIONS = {"r1_gamma": 1.0, "spectral_norm": True, "ema": 0.9, "lr_g": 1e-4, "lr_d": 4e-4, "n_critic": 2,
@@ -85,7 +86,7 @@ def test_gan_family_takes_every_option(tmp_path, ae_run, model, loss, monkeypatc
     cfg = config.resolve({"model": model, "data": "digits", "loss": loss, "ae_run": str(ae_run),
                           "out": str(tmp_path / "r"), **OPTIONS})
     # the family's own regulariser is kept
-    assert (cfg.clip, cfg.gp_lambda) == {"wgan": (0.01, 0.0), "wgan-gp": (0.0, 10.0)}.get(model, (0.0, 0.0))
+    assert (cfg.clip, cfg.gp_lambda) == {"wgan": (WGAN_DEFAULTS["clip"], 0.0), "wgan-gp": (0.0, 10.0)}.get(model, (0.0, 0.0))
     tr = Trainer(cfg)
     D, G, G_ema = tr.nets["D"], tr.nets["G"], tr.nets["G_ema"]
     sn = [m for m in D.modules() if parametrize.is_parametrized(m)]
@@ -146,9 +147,9 @@ def test_gan_family_takes_every_option(tmp_path, ae_run, model, loss, monkeypatc
     g_step = max((b - a).abs().max().item() for a, b in zip(g_params[1], g_params[2]))
     assert d_step == pytest.approx(STEP_SIZE[cfg.optimizer] * 4e-4, rel=1e-2)
     assert g_step == pytest.approx(STEP_SIZE[cfg.optimizer] * 1e-4, rel=1e-2)
-    if model == "wgan":  # every critic weight clipped to [-0.01, 0.01], and the bound reached
+    if model == "wgan":  # every critic weight clipped to [-clip, clip], and the bound reached
         weights = torch.cat([p.flatten() for p in d_params[2]])
-        assert weights.abs().max().item() == pytest.approx(0.01, rel=1e-6) and weights.abs().max() <= 0.01
+        assert weights.abs().max().item() == pytest.approx(cfg.clip, rel=1e-6) and weights.abs().max() <= cfg.clip
 
     # EMA: G_ema = 0.9 G_ema + 0.1 G after G's update
     for e0, e1, g in zip(ema_params[1], ema_params[2], g_params[2]):

@@ -26,6 +26,13 @@ from ..errors import ConfigError
 from ._common import ArrayLike, as_matrix, same_width
 
 
+def nearest_modes(x: torch.Tensor, mu: torch.Tensor, std: torch.Tensor, sigmas: float = 3.0):
+    """Each sample's nearest mode and whether it is high quality: x (N, D), mu (K, D), std (K,)
+    -> nearest (N,) mode indices, good (N,) booleans (within ``sigmas`` std of that mode)."""
+    dist, nearest = torch.cdist(x, mu).min(dim=1)  # (N,), (N,)
+    return nearest, dist <= sigmas * std[nearest]
+
+
 def mode_stats(
     samples: ArrayLike,
     means: ArrayLike,
@@ -58,8 +65,7 @@ def mode_stats(
         raise ConfigError(f"mode_stats: weights must be {k} non-negative numbers, not all zero")
     p = p / p.sum()
 
-    dist, nearest = torch.cdist(x, mu).min(dim=1)  # (N,), (N,)
-    good = dist <= sigmas * s[nearest]  # (N,)
+    nearest, good = nearest_modes(x, mu, s, sigmas)
     per_mode = torch.bincount(nearest[good], minlength=k).cpu()  # (K,)
     total = int(per_mode.sum())
     if total:

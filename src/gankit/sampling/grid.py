@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..metrics.toy import nearest_modes
 from ..rundir import atomic_output
 
 
@@ -131,8 +132,7 @@ def save_modes(panels: list, means: torch.Tensor, std, path: str | Path, sigmas:
     lim = float(mu.abs().max()) * 1.35
     for ax, (title, pts) in zip(axes[0], panels):
         x = pts.detach().double().cpu()
-        dist, nearest = torch.cdist(x, mu).min(dim=1)
-        good = dist <= sigmas * sd[nearest]
+        nearest, good = nearest_modes(x, mu, sd, sigmas)
         ax.scatter(x[~good, 0], x[~good, 1], s=2, c="0.6", alpha=0.5, label="not high quality")
         # the modes' marks first and thin, the high-quality samples over them: a mode's colour shows
         for m, s in zip(mu, sd):
