@@ -74,6 +74,10 @@ class Step:
                     args += [flag, value]
         return args
 
+    def shown(self, quick: bool) -> str:
+        """The command as it runs, one line (the key of its row in the timings)."""
+        return " ".join(["gankit", *self.argv(quick)])
+
 
 @dataclass
 class Panels:
@@ -84,7 +88,6 @@ class Panels:
     panels: tuple  # (label, run, grid inside the run: a glob, its last match)
     quick: tuple = ()  # the panels under --quick, where the full budget's epochs do not exist
     top: float = 1.0  # the share of each grid kept, from the top (0.5: the first 4 of 8 rows), to keep wide figures small
-
 
     @property
     def figures(self) -> dict:
@@ -125,6 +128,11 @@ class Panels:
         return save_panels(panels, figures / self.name, height=1.0 + 2.7 * self.top)
 
 
+def _epoch_panels(run: str, epochs: tuple) -> tuple:
+    """Panels of one run's fixed-noise grids at the end of the given epochs."""
+    return tuple((f"epoch {e}", run, f"samples/epoch-{e:04d}.png") for e in epochs)
+
+
 def _ring_steps() -> list[Step]:
     steps = []
     for name, extra in RING_VARIANTS.items():
@@ -155,10 +163,8 @@ STEPS: list[Step] = [
          quick=(("--epochs", "3"),)),
     Step("mlp", "gankit evaluate runs/course/mlp-uniform", quick=(("-n", "2000"),)),
     Step("mlp", "gankit evaluate runs/course/mlp-normal", quick=(("-n", "2000"),)),
-    Panels("mlp", "mlp-epochs.png",
-           tuple((f"epoch {e}", "runs/course/mlp-uniform", f"samples/epoch-{e:04d}.png") for e in MLP_EPOCHS),
-           quick=tuple((f"epoch {e}", "runs/course/mlp-uniform", f"samples/epoch-{e:04d}.png") for e in (1, 2, 3)),
-           top=0.5),
+    Panels("mlp", "mlp-epochs.png", _epoch_panels("runs/course/mlp-uniform", MLP_EPOCHS),
+           quick=_epoch_panels("runs/course/mlp-uniform", (1, 2, 3)), top=0.5),
     # 3. DCGAN on MNIST (000): the lecture's recipe, stopped and resumed, beside the tuned default
     Step("dcgan", "gankit theory checkerboard --out runs/course/theory",
          {"checkerboard.png": "runs/course/theory/checkerboard.png"}),
@@ -267,16 +273,19 @@ def outputs(quick: bool) -> tuple[Path, Path]:
     return FIGURES, RESULTS
 
 
+def check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_FIGURE_BYTES:
+        raise SystemExit(f"course: {path} is {size / 1e3:.0f} KB; figures must stay under {MAX_FIGURE_BYTES / 1e3:.0f} KB")
+
+
 def copy_figures(step: Step, figures: Path) -> list[Path]:
     copied = []
     for name, pattern in step.figures.items():
         src = _source(pattern)
         if src is None:
             raise SystemExit(f"course: {step.cmd!r} did not write {pattern}")
-        size = src.stat().st_size
-        if size > MAX_FIGURE_BYTES:
-            raise SystemExit(f"course: {src} is {size / 1e3:.0f} KB; figures must stay under "
-                             f"{MAX_FIGURE_BYTES / 1e3:.0f} KB")
+        check_size(src)
         shutil.copyfile(src, figures / name)
         copied.append(figures / name)
     return copied
@@ -285,9 +294,7 @@ def copy_figures(step: Step, figures: Path) -> list[Path]:
 def run_step(step, quick: bool, figures: Path) -> float:
     if isinstance(step, Panels):
         path = step.make(figures, quick)
-        if path.stat().st_size > MAX_FIGURE_BYTES:
-            raise SystemExit(f"course: {path} is {path.stat().st_size / 1e3:.0f} KB; figures must stay under "
-                             f"{MAX_FIGURE_BYTES / 1e3:.0f} KB")
+        check_size(path)
         print(f"  figure {path.relative_to(ROOT)}")
         return 0.0
     from gankit.cli import main  # imported after the thread count is set (see main())
@@ -316,15 +323,11 @@ def _eval(run: str) -> dict | None:
 def _epoch_check(run: str, epoch: int) -> dict | None:
     """The quality check that training logged at the end of ``epoch`` (log.jsonl), with its sample
     count (the run's eval_n), or None."""
-    try:
-        lines = (ROOT / run / "log.jsonl").read_text().splitlines()
-        n = int(re.search(r"^eval_n: (\d+)", (ROOT / run / "config.yaml").read_text(), re.M).group(1))
-    except (OSError, AttributeError):
-        return None
-    for line in lines:
-        row = json.loads(line)
+    from gankit import rundir
+
+    for row in rundir.read_log(ROOT / run):
         if "fid" in row and row.get("epoch") == float(epoch):
-            return {**row, "n": n}
+            return {**row, "n": rundir.read_config(ROOT / run)["eval_n"]}
     return None
 
 
@@ -458,8 +461,7 @@ def write_results(quick: bool, timings: list[tuple[str, float]], total: float, p
         if len(cells) == 2 and cells[0].isdigit():
             seconds[cells[1].strip("`")] = float(cells[0])
     seconds.update(dict(timings))
-    order = {c: i for i, c in enumerate(["gankit " + " ".join(shlex.split(s.cmd)[1:]) for s in STEPS
-                                         if isinstance(s, Step)])}
+    order = {c: i for i, c in enumerate(s.shown(False) for s in STEPS if isinstance(s, Step))}
     rows = sorted(((c, s) for c, s in seconds.items() if c in order or quick), key=lambda cs: order.get(cs[0], 0))
     out += [f"## {TIMES}", "", "| seconds | command |", "|---|---|"]
     out += [f"| {s:.0f} | `{c}` |" for c, s in rows]
@@ -507,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in steps:
         seconds = run_step(s, args.quick, figures)
         if isinstance(s, Step):
-            timings.append((" ".join(["gankit", *s.argv(args.quick)]), seconds))
+            timings.append((s.shown(args.quick), seconds))
     check_sizes(figures)
     total = time.perf_counter() - t0
     write_results(args.quick, timings, total, results, args.only)

@@ -90,8 +90,10 @@ def build(cfg, data) -> nn.ModuleDict:
 
 # The papers' algorithms (clipping with RMSprop; lambda = 10 with Adam betas (0, 0.9)) on the tuned
 # default's networks (Radford's at width 32), with the rates, critic counts and (for clipping) the
-# bound that measured best for a CPU budget: clipping at 0.02 rather than the paper's 0.01 (docs/benchmarks.md, "How each family's defaults were chosen"). The papers'
-# own rates (5e-5 with 5 critic steps; 1e-4 with 5) are a few times slower to reach the same FID.
+# bound that measured best for a CPU budget: one critic step each, clipping at 0.02 rather than the
+# paper's 0.01 (docs/benchmarks.md, "How each family's defaults were chosen" and "The fourth
+# probes"). The papers' own rates (5e-5 with 5 critic steps; 1e-4 with 5) are a few times slower
+# to reach the same FID.
 WGAN_DEFAULTS = {"loss": "wasserstein", "clip": 0.02, "optimizer": "rmsprop", "lr_g": 5e-4, "lr_d": 5e-4,
                  "n_critic": 1, "arch": "radford", "width": 32}
 WGAN_GP_DEFAULTS = {"loss": "wasserstein", "gp_lambda": 10.0, "n_critic": 1, "optimizer": "adam",

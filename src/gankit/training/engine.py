@@ -29,6 +29,7 @@ from .. import checkpoint, rundir
 from ..config import Config
 from ..data import Dataset, load_dataset
 from ..errors import ConfigError, RunDirError, TrainingDiverged
+from ..metrics.toy import mode_stats
 from ..models import Family, sampling_generator
 from ..models.blocks import sample_z
 from ..registry import LOSSES, MODELS
@@ -38,7 +39,6 @@ from ..report.tensorboard import TensorBoardWriter
 from ..run import generate, load_parent
 from ..sampling.figures import save_epoch_figures
 from ..sampling.gif import write_gif
-from ..metrics.toy import mode_stats
 from ..sampling.grid import mode_line, save_grid, save_modes, save_points
 from ..rundir import FIXED_SEED_OFFSET
 from . import distributed, progress
