@@ -108,8 +108,9 @@ class Panels:
             return label
         step, fid = ev["source"].get("step"), _value(ev, "fid")
         classes = _value(ev, "classes_covered")
+        of = ev["metrics"]["classes_covered"].get("of", 10) if classes is not None else None
         line = ", ".join(x for x in (f"{step:,} steps" if step else "", f"FID {fid:.1f}" if fid is not None else "",
-                                     f"{classes}/10 classes" if classes is not None else "") if x)
+                                     f"{classes}/{of} classes" if classes is not None else "") if x)
         return f"{label}\n{line}"
 
     def make(self, figures: Path, quick: bool = False) -> Path:

@@ -33,7 +33,7 @@ import torch
 
 from gankit import checkpoint
 
-KILLS = 10
+KILLS = 6  # three of each kind
 SEED = 20240
 TRAIN = ["--data", "digits", "--model", "dcgan", "--set", "width=8", "--set", "limit=320", "--batch-size", "16",
          "--epochs", "2", "--set", "checkpoint_steps=1", "--set", "checkpoint_every=1", "--set", "log_every=1",
