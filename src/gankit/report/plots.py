@@ -79,6 +79,9 @@ def plot_losses(run_dir: str | Path, out: str | Path | None = None) -> Path | No
             ax.set_yscale("log")  # FID falls by orders of magnitude early on
         ax.set_xlabel("step")
         ax.set_title(QUALITY[quality], fontsize=9)
-    fig.tight_layout()
+    # Fixed margins instead of tight_layout, which lays the figure out by drawing it once more than
+    # savefig does: 0.9 s a figure on a 2-core CPU, drawn at every epoch's end.
+    width = 4.5 * panels  # inches: 0.6 on the left for the tick labels, 0.15 on the right
+    fig.subplots_adjust(left=0.6 / width, right=1 - 0.15 / width, bottom=0.15, top=0.91, wspace=0.28)
     out = Path(out) if out is not None else rundir.losses_path(run_dir)
     return save_figure(fig, out)
