@@ -139,3 +139,35 @@ def test_the_lecture_recipe_updates_both_networks_from_one_forward_pass():
 
     cfg = config.resolve(config.read_file("configs/seed-000-dcgan.yaml"))
     assert cfg.update == "simultaneous" and cfg.model == "dcgan" and cfg.arch == "conv"
+
+
+def test_the_notebooks_acgan_is_built_as_keras_builds_it():
+    # 001_885837f1aa895cae.txt: Conv2D(..., padding='same', strides=2) with 3x3 kernels, which
+    # TensorFlow pads with no pixel before and one after on a 28-pixel side; Keras' initialisers
+    # and batch-norm settings wherever the notebook leaves them at their defaults.
+    from gankit.models.conditional import ACGANDiscriminator, ACGANGenerator
+
+    torch.manual_seed(0)
+    G, D = ACGANGenerator(100, 10, (1, 28, 28)), ACGANDiscriminator((1, 28, 28), 10)
+    convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
+    assert [type(m) for m in convs] == [SameConv2d] * 4 and [m.stride[0] for m in convs] == [2, 1, 2, 1]
+    assert tf_same_pads(28, 3, 2) == (0, 1)
+    first = convs[0]
+    one_hot_kernel(first, 0, 0)
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 0, 0] = 1.0
+    assert lit(first(x)) == [[0, 0]]  # output (0, 0) reads input (0, 0) through tap (0, 0), no padding before
+
+    convts = [m for m in G.modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert [type(m) for m in convts] == [nn.ConvTranspose2d, SameConvTranspose2d, SameConvTranspose2d]
+    assert [m.stride[0] for m in convts] == [1, 2, 2]  # 'valid' 3 -> 7, then 'same' 7 -> 14 -> 28
+    for m in [*convts, G.fc[0], D.adv, D.cls]:
+        assert torch.count_nonzero(m.bias) == 0
+    for m in [*convs[1:], G.fc[0], D.adv]:  # glorot-uniform: bounded by Keras' limit
+        assert m.weight.abs().max() <= glorot_limit(m.weight)
+    bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    assert len(bns) == 2 and all(m.eps == 1e-3 and m.momentum == 0.01 for m in bns)
+    images = G(torch.rand(2, 100) * 2 - 1, torch.tensor([3, 7]))
+    assert images.shape == (2, 1, 28, 28)
+    real_fake, classes = D.both(images)
+    assert real_fake.shape == (2,) and classes.shape == (2, 10)

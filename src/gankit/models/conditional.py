@@ -20,6 +20,9 @@ G: z (B, z_dim) * embed(y) (B, z_dim)  (Hadamard product, glorot-normal embeddin
    -> ConvT   1, 5x5, s2, 'same',  tanh                       (B, 1, 28, 28)
 D: Conv 32 s2, Conv 64 s1, Conv 128 s2, Conv 256 s1 (3x3, LeakyReLU 0.2, Dropout 0.3 each)
    -> Flatten (B, 256*7*7) -> two heads: real/fake logit (B,) and class logits (B, K).
+with Keras' defaults where the notebook leaves them: glorot-uniform kernels (glorot-normal where it
+says so) and zero biases, BatchNormalization's momentum 0.99 and epsilon 1e-3, TensorFlow's 'same'
+padding (``SameConv2d``, ``SameConvTranspose2d`` of ``dcgan.py``).
 Other sizes keep the pattern: for 8x8 digits G starts at 4x4 (too small for the 'valid' 5x5, so
 that layer keeps the size) and upsamples once; channel counts scale with ``width`` (64: the
 notebook's). Trained by the ``acgan`` step (class loss on real images only for D).
@@ -37,7 +40,8 @@ from ..errors import ConfigError
 from ..rundir import CLASS_GRID
 from . import register_family
 from .blocks import maybe_sn, upsample_plan
-from .dcgan import DCGANDiscriminator, DCGANGenerator, RadfordDiscriminator, RadfordGenerator, TUNED
+from .dcgan import (TUNED, DCGANDiscriminator, DCGANGenerator, RadfordDiscriminator, RadfordGenerator, SameConv2d,
+                    SameConvTranspose2d, keras_bn, keras_init_)
 
 LABEL_EMBED_DIM = 50  # cGAN: size of G's label embedding, concatenated to z
 
@@ -137,21 +141,22 @@ class ACGANGenerator(nn.Module):
         a = s0 - 4 if s0 >= 5 else s0  # the notebook: 3x3, then a 'valid' 5x5 ConvT gives 7x7
         self.start = (ch0, a, a)
         self.embed = nn.Embedding(num_classes, z_dim)
-        self.fc = nn.Sequential(nn.Linear(z_dim, ch0 * a * a), nn.ReLU())
-        # Keras order: the ConvT's ReLU activation, then BatchNormalization.
-        layers = [nn.ConvTranspose2d(ch0, ch1, 5, 1, padding=0 if a < s0 else 2), nn.ReLU(), nn.BatchNorm2d(ch1)]
+        self.fc = nn.Sequential(keras_init_(nn.Linear(z_dim, ch0 * a * a)), nn.ReLU())
+        # Keras order: the ConvT's ReLU activation, then BatchNormalization (Keras' momentum and
+        # epsilon); 'same' stride-2 layers crop as TensorFlow does.
+        first = nn.ConvTranspose2d(ch0, ch1, 5, 1) if a < s0 else SameConvTranspose2d(ch0, ch1, 5, 1, bias=True)
+        layers = [first, nn.ReLU(), keras_bn(ch1)]
         ch = ch1
         for _ in range(k - 1):  # (B, 96, 14, 14) for MNIST
-            layers += [nn.ConvTranspose2d(ch, ch // 2, 5, 2, padding=2, output_padding=1), nn.ReLU(),
-                       nn.BatchNorm2d(ch // 2)]
+            layers += [SameConvTranspose2d(ch, ch // 2, 5, 2, bias=True), nn.ReLU(), keras_bn(ch // 2)]
             ch //= 2
-        layers += [nn.ConvTranspose2d(ch, c, 5, 2 if k else 1, padding=2, output_padding=1 if k else 0),
-                   nn.Tanh()]
+        layers += [SameConvTranspose2d(ch, c, 5, 2 if k else 1, bias=True), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         nn.init.xavier_normal_(self.embed.weight)  # embeddings_initializer='glorot_normal'
         for m in self.net:
             if isinstance(m, nn.ConvTranspose2d):
                 nn.init.xavier_normal_(m.weight)  # kernel_initializer='glorot_normal'
+                nn.init.zeros_(m.bias)  # Keras' bias_initializer='zeros'
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = z * self.embed(y)  # (B, z_dim): Hadamard product of noise and class embedding
@@ -168,15 +173,16 @@ class ACGANDiscriminator(nn.Module):
         c, h, w = in_shape
         layers, cin = [], c
         for cout, stride in ((width // 2, 2), (width, 1), (width * 2, 2), (width * 4, 1)):  # 32/64/128/256
-            layers += [maybe_sn(nn.Conv2d(cin, cout, 3, stride, padding=1), sn), nn.LeakyReLU(leak)]
+            # Conv2D(cout, 3, padding='same', strides=stride): TensorFlow's padding, Keras' initialisation
+            layers += [maybe_sn(keras_init_(SameConv2d(cin, cout, 3, stride)), sn), nn.LeakyReLU(leak)]
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             cin = cout
             if stride == 2:  # Keras 'same': ceil(h / 2)
                 h, w = (h + 1) // 2, (w + 1) // 2
         self.features = nn.Sequential(*layers, nn.Flatten())  # (B, 256 * 7 * 7) for MNIST
-        self.adv = maybe_sn(nn.Linear(cin * h * w, 1), sn)  # 'generation' head
-        self.cls = maybe_sn(nn.Linear(cin * h * w, num_classes), sn)  # 'auxiliary' head
+        self.adv = maybe_sn(keras_init_(nn.Linear(cin * h * w, 1)), sn)  # 'generation' head
+        self.cls = maybe_sn(keras_init_(nn.Linear(cin * h * w, num_classes)), sn)  # 'auxiliary' head
 
     def both(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.features(x)
