@@ -80,14 +80,19 @@ FAMILIES = ("dcgan", "cgan", "acgan", "wgan", "wgan-gp", "mlp", "vae", "ae", "la
 
 
 @torch.no_grad()
-def requested_class_share(run, n: int, seed: int) -> float:
-    """Share of n samples, class k asked for 1/K of them, that the judge reads as class k."""
+def read_as_asked(images: torch.Tensor, labels: torch.Tensor, data: str) -> float:
+    """Share of images (N, C, H, W) in [-1, 1] that the judge of ``data`` reads as their label."""
     from gankit.metrics.judge import judge_for
 
+    probs = judge_for(data)(images).probs  # (N, K)
+    return float((probs.argmax(1) == labels).double().mean())
+
+
+def requested_class_share(run, n: int, seed: int) -> float:
+    """Share of n samples, class k asked for 1/K of them, that the judge reads as class k."""
     labels = torch.arange(n) % run.num_classes
     images = run.sample(n, seed=seed, labels=labels)["images"]  # (n, C, H, W) in [0, 1]
-    probs = judge_for(run.config.data)(images * 2 - 1).probs  # (n, K)
-    return float((probs.argmax(1) == labels).double().mean())
+    return read_as_asked(images * 2 - 1, labels, run.config.data)
 
 
 @torch.no_grad()
