@@ -67,7 +67,7 @@ class Config:
     epochs: int = 5  # total epochs of the run (resume continues up to this)
     minutes: float = 0.0  # wall-clock budget; 0 = none
     steps: int = 0  # budget in training steps, all epochs together; 0 = none (the first budget reached ends the run)
-    lr_decay: str = "none"  # none | linear | cosine: both learning rates fall to 0 over the run's epochs
+    lr_decay: str = "none"  # none | linear | cosine: both learning rates fall to 0 as the budget (epochs, steps or minutes) runs out
     # --- output ----------------------------------------------------------------------------
     log_every: int = 20  # steps between log.jsonl lines
     checkpoint_every: int = 15  # epochs between kept checkpoints (last.pt is written every epoch)
@@ -184,8 +184,6 @@ def validate(cfg: Config, where: str = "config") -> Config:
         raise ConfigError(f"{where}: dropout must be in [0, 1), got {cfg.dropout}")
     if cfg.epochs == 0 and cfg.minutes == 0 and cfg.steps == 0:
         raise ConfigError(f"{where}: give a budget: --epochs N, --minutes M or --steps S")
-    if cfg.lr_decay != "none" and cfg.epochs == 0:
-        raise ConfigError(f"{where}: lr_decay={cfg.lr_decay} falls over the run's epochs: give --epochs N")
     if cfg.eval_every < -1:
         raise ConfigError(f"{where}: eval_every must be -1 (never), 0 (every epoch) or a step count, got {cfg.eval_every}")
     for key, hint in typing.get_type_hints(Config).items():  # beyond int32 only ends in an overflow in torch

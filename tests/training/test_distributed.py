@@ -40,7 +40,7 @@ if mode == "cli" and len(sys.argv) > 4:  # a fault: DIE_RANK kills itself at the
             return step_fn(tr, x, y)
         return step
     steps.STEPS.update({k: faulty(f) for k, f in steps.STEPS.items()})
-if mode in ("api", "dcgan", "dcgan-resume"):
+if mode in ("api", "minutes", "dcgan", "dcgan-resume"):
     seen = {}  # batch sizes that reach a BatchNorm layer in training
     def count(module, args, output):
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm) and module.training and torch.is_grad_enabled():
@@ -48,6 +48,8 @@ if mode in ("api", "dcgan", "dcgan-resume"):
     torch.nn.modules.module.register_module_forward_hook(count)
     if mode == "api":
         run = gankit.train(dict(MLP, out=out, epochs=epochs))
+    elif mode == "minutes":  # a time budget of EPOCHS seconds, the learning rates falling with rank 0's clock
+        run = gankit.train(dict(MLP, out=out, epochs=0, minutes=epochs / 60, lr_decay="linear", log_every=1))
     elif mode == "dcgan":  # the README's torchrun command: configs/default.yaml, on the small digits
         cfg = config_mod.read_file(sys.argv[4])
         run = gankit.train({**cfg, "data": "digits", "progress": False, "out": out, "epochs": epochs})
@@ -100,6 +102,19 @@ def test_two_ranks_match_each_other_and_one_process(tmp_path):
     # files were written once, by rank 0
     assert (tmp_path / "ddp" / "checkpoints" / "last.pt").is_file()
     assert len(list((tmp_path / "ddp" / "samples").glob("epoch-*.png"))) == 2
+
+
+def test_a_time_budgets_falling_learning_rate_is_the_same_on_every_rank(tmp_path):
+    """--minutes with lr_decay: every step's rate comes from rank 0's clock. Each rank reading its
+    own clock would step with slightly different rates, and the weights would drift apart."""
+    p = torchrun(tmp_path, str(tmp_path / "ddp"), "3", "minutes")
+    out = finish(p)
+    assert p.returncode == 0, out
+    r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
+    r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
+    assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []
+    lrs = [json.loads(line)["lr_g"] for line in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
+    assert len(lrs) > 2 and lrs[-1] < 0.5 * lrs[0]
 
 
 def test_batchnorm_dcgan_splits_the_batch_and_its_ranks_agree(tmp_path):

@@ -1,5 +1,5 @@
 """``--precision auto`` on the CPU: bf16 autocast for convolutional image networks, fp32 for fully
-connected ones (where bf16 measured slower) and for points."""
+connected ones (where bf16 measured slower) and for points; convolutional networks channels-last."""
 import pytest
 import torch
 
@@ -16,6 +16,10 @@ def test_auto_picks_bf16_only_for_conv_networks(tmp_path, monkeypatch, model, ar
            "progress": False, "report": False, "eval_every": -1, "out": str(tmp_path / "run")}
     run = gankit.train({**cfg, **({"arch": arch} if arch else {})})
     assert run.trainer.precision == want
+    # convolutional networks run channels-last (NHWC), the layout oneDNN's fast kernels use
+    weights = [m.weight for m in run.nets.modules() if isinstance(m, torch.nn.modules.conv._ConvNd)]
+    assert bool(weights) == (want == "bf16")
+    assert all(w.stride(1) == 1 for w in weights)  # channels innermost (NCHW strides: H*W)
 
 
 def test_auto_is_fp32_without_native_bf16_and_explicit_choice_wins(tmp_path, monkeypatch):

@@ -117,7 +117,19 @@ def test_lr_decay_falls_to_zero_and_resumes_exactly(tmp_path, monkeypatch, decay
     assert _same(_weights(tmp_path / "straight"), _weights(tmp_path / "stopped"))
 
 
-def test_lr_decay_needs_epochs(cli, tmp_path):
-    code, _, err = cli("train", "--data", "digits", "--minutes", "1", "--epochs", "0", "--set", "lr_decay=linear",
-                       "--out", tmp_path / "x")
-    assert code == 2 and "lr_decay" in err and "--epochs" in err
+@pytest.mark.parametrize("budget", [{"steps": 30}, {"minutes": 0.04}])
+def test_lr_decay_follows_a_step_or_time_budget(tmp_path, budget):
+    """Without --epochs the rates fall over the budget that ends the run: 30 steps, or 2.4 s of
+    training (the time a step starts at sets its rate). A decay that ignored these budgets would
+    keep the full rate, or fall over the 5 default epochs and stop at about their start."""
+    cfg = {**TINY, "epochs": 0, "eval_every": -1, "lr_decay": "linear", "lr_g": 1e-3, "lr_d": 2e-3,
+           "log_every": 1, **budget}
+    gankit.train({**cfg, "out": str(tmp_path / "run")})
+    rows = _log(tmp_path / "run")
+    lrs = [r["lr_g"] for r in rows]
+    assert lrs[0] == pytest.approx(1e-3, rel=0.1) and all(a > b for a, b in zip(lrs, lrs[1:]))
+    if "steps" in budget:
+        assert len(rows) == 30 and lrs[-1] == pytest.approx(1e-3 * (1 - 29 / 30))
+        assert rows[-1]["lr_d"] == pytest.approx(2e-3 * (1 - 29 / 30))
+    else:  # the last step started within its own length of the end of the budget
+        assert lrs[-1] < 0.1e-3 and rows[-1]["lr_d"] == pytest.approx(2 * lrs[-1])

@@ -202,11 +202,16 @@ def any_rank(flag: bool, device: torch.device) -> bool:
     return bool(t.item())
 
 
+def main_value(value: float, device: torch.device) -> float:
+    """Rank 0's ``value`` on every rank (float64: a time in seconds keeps its digits)."""
+    t = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.broadcast(t, src=0)
+    return float(t.item())
+
+
 def main_says(flag: bool, device: torch.device) -> bool:
     """Rank 0's ``flag`` on every rank: a decision that only rank 0's state can make."""
-    t = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.broadcast(t, src=0)
-    return bool(t.item())
+    return bool(main_value(1.0 if flag else 0.0, device))
 
 
 def barrier(world: int) -> None:

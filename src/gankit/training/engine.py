@@ -43,7 +43,7 @@ from ..sampling.grid import mode_line, save_grid, save_modes, save_points
 from ..rundir import FIXED_SEED_OFFSET
 from . import distributed, progress
 from . import quality as quality_check
-from .precision import resolve_precision
+from .precision import resolve_precision, use_channels_last
 from .steps import STEPS
 
 
@@ -72,8 +72,9 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         self.nets = self.family.build(cfg, self.data).to(self.device)
         self.precision = resolve_precision(cfg.precision, self.device, self.data, self.nets)
-        if self.device.type == "cuda" and self.data.is_image:
+        if use_channels_last(self.device, self.data, self.nets):
             self.nets.to(memory_format=torch.channels_last)
+        if self.device.type == "cuda" and self.data.is_image:
             torch.backends.cudnn.benchmark = True
         if cfg.ema > 0:
             self.nets["G_ema"] = copy.deepcopy(self.nets["G"]).requires_grad_(False)
@@ -284,7 +285,7 @@ class Trainer:
                     x = self.data.x[idx]
                     y = None if self.data.y is None else self.data.y[idx]
                     if cfg.lr_decay != "none":
-                        self._set_lr()
+                        self._set_lr(t0)
                     out = self.step_fn(self, x, y)
                     self._accumulate(out)
                     self.batch += 1
@@ -339,11 +340,27 @@ class Trainer:
             self.save(rundir.epoch_checkpoint_name(self.epoch))
         self.save(rundir.LAST)
 
-    def _set_lr(self) -> None:
-        """lr_decay: both learning rates fall from their settings to 0 over the run's epochs,
-        linearly or on a half cosine; the factor depends on the step alone, so resume is exact."""
-        total = self.cfg.epochs * self.steps_per_epoch
-        frac = min(self.step / max(total, 1), 1.0)
+    def budget_fraction(self, t0: float) -> float:
+        """The share of the run's budget used so far, in [0, 1]: of whichever budget (epochs,
+        steps, minutes) is nearest its end, since that one ends the run."""
+        cfg, fracs = self.cfg, [0.0]
+        if cfg.epochs:
+            fracs.append(self.step / (cfg.epochs * self.steps_per_epoch))
+        if cfg.steps:
+            fracs.append(self.step / cfg.steps)
+        if cfg.minutes:
+            elapsed = self.elapsed_now(t0)
+            if self.dist.enabled:  # one clock for all ranks, or their learning rates (and weights) drift apart
+                elapsed = distributed.main_value(elapsed, self.device)
+            fracs.append(elapsed / (cfg.minutes * 60))
+        return min(max(fracs), 1.0)
+
+    def _set_lr(self, t0: float) -> None:
+        """lr_decay: both learning rates fall from their settings to 0 as the budget runs out,
+        linearly or on a half cosine. Under an epoch or step budget the factor depends on the step
+        alone, so resume is exact; under --minutes it follows the training time (the elapsed time
+        of earlier invocations included), as the number of steps itself does."""
+        frac = self.budget_fraction(t0)
         factor = 1.0 - frac if self.cfg.lr_decay == "linear" else 0.5 * (1.0 + math.cos(math.pi * frac))
         for name, opt in self.opts.items():
             base = self.cfg.lr_d if name == "D" else self.cfg.lr_g
