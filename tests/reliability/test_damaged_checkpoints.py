@@ -39,7 +39,9 @@ def _flip_weight_byte(path):
     """Flip one byte inside a weight tensor's data (torch.load alone would not notice)."""
     raw = bytearray(path.read_bytes())
     state = checkpoint.load(path)
-    weight = next(v for k, v in state["nets"].items() if k.startswith("G.") and v.numel() >= 64)
+    # a tensor whose bytes on disk are in index order (conv weights are stored channels-last)
+    weight = next(v for k, v in state["nets"].items() if k.startswith("G.") and v.numel() >= 64
+                  and v.is_contiguous())
     needle = weight.numpy().tobytes()[:64]
     i = bytes(raw).find(needle)
     assert i > 0
