@@ -9,9 +9,9 @@ and hands it to the family's step function (``gankit.training.steps``). Around t
 engine keeps the log, the fixed-seed grid of every epoch, the GIF, checkpoints and Ctrl-C.
 
 Beside it in ``gankit.training``: ``launch`` (``train``: the run directory, resuming),
-``precision`` (what ``--precision auto`` picks), ``quality`` (the quality check and best.pt),
-``progress`` (the progress bar and epoch lines), ``steps`` (one step function per family) and
-``distributed`` (torchrun).
+``precision`` (what ``--precision auto`` picks, and the networks' memory layout), ``quality``
+(the quality check and best.pt), ``progress`` (the progress bar and epoch lines), ``steps`` (one
+step function per family) and ``distributed`` (torchrun).
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         self.nets = self.family.build(cfg, self.data).to(self.device)
         self.precision = resolve_precision(cfg.precision, self.device, self.data, self.nets)
-        if use_channels_last(self.device, self.data, self.nets):
+        if use_channels_last(self.data, self.nets):
             self.nets.to(memory_format=torch.channels_last)
         if self.device.type == "cuda" and self.data.is_image:
             torch.backends.cudnn.benchmark = True

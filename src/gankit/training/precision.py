@@ -36,7 +36,7 @@ def resolve_precision(precision: str, device: torch.device, data: Dataset, nets:
     return "bf16" if data.is_image and has_conv(nets) and cpu_has_fast_bf16() else "fp32"
 
 
-def use_channels_last(device: torch.device, data: Dataset, nets: torch.nn.Module) -> bool:
+def use_channels_last(data: Dataset, nets: torch.nn.Module) -> bool:
     """Convolutional image networks keep their weights channels-last (NHWC), on CUDA and on the
     CPU alike: convolutions then run in NHWC, the layout cuDNN's tensor cores and oneDNN's
     AMX/AVX-512 kernels are written for. Measured on the CPU (docs/benchmarks.md): the default
