@@ -51,6 +51,7 @@ class Config:
     clip: float = 0.0  # weight clipping bound for the critic (WGAN: 0.01); 0 = off
     n_critic: int = 1  # D updates per G update
     update: str = "alternating"  # alternating: D steps, then G against the new D | simultaneous: both from one pass (seed 000)
+    fake_bn: str = "train"  # acgan: G's batch norm when it draws D's fakes: train (batch statistics) | eval (moving averages: Keras' generator.predict, seed 001)
     beta_kl: float = 1.0  # VAE: weight of the KL term
     ae_run: str = ""  # latent-gan: run directory of a trained autoencoder
     pack: int = 1  # PacGAN: D judges this many samples at once
@@ -90,6 +91,7 @@ CHOICES = {
     "optimizer": ("adam", "rmsprop"),
     "lr_decay": ("none", "linear", "cosine"),
     "update": ("alternating", "simultaneous"),
+    "fake_bn": ("train", "eval"),
 }
 POSITIVE = ("batch_size", "z_dim", "width", "n_critic", "log_every", "checkpoint_every", "grid_size", "pack", "eval_n")
 NON_NEGATIVE = ("epochs", "minutes", "steps", "limit", "gp_lambda", "r1_gamma", "clip", "checkpoint_steps", "beta_kl")
@@ -182,6 +184,9 @@ def validate(cfg: Config, where: str = "config") -> Config:
         raise ConfigError(f"{where}: real_label must be in (0, 1], got {cfg.real_label}")
     if not 0.0 <= cfg.dropout < 1.0:
         raise ConfigError(f"{where}: dropout must be in [0, 1), got {cfg.dropout}")
+    if cfg.fake_bn == "eval" and MODELS.get(cfg.model).step != "acgan":
+        # gan_step reuses D's fake batch for G's update, which needs G in training mode
+        raise ConfigError(f"{where}: fake_bn=eval is for --model acgan (its G draws a fresh batch for its own update)")
     if cfg.epochs == 0 and cfg.minutes == 0 and cfg.steps == 0:
         raise ConfigError(f"{where}: give a budget: --epochs N, --minutes M or --steps S")
     if cfg.eval_every < -1:

@@ -119,7 +119,8 @@ def acgan_step(tr, x: torch.Tensor, y: torch.Tensor) -> dict:
     of D's class head against the labels G was asked for, on a fresh batch twice the size ("so that
     we have the generator optimize over an identical number of images as the discriminator").
     Smoothing is one-sided (Salimans et al. 2016): G's adversarial target stays 1 where the notebook
-    also used 0.95.
+    also used 0.95. ``fake_bn: eval`` draws D's fakes as the notebook does, with G's batch norm in
+    inference mode (``generator.predict``); the default draws them with batch statistics.
     """
     cfg, G, D = tr.cfg, tr.nets["G"], tr.nets["D"]
     B = x.shape[0]
@@ -130,10 +131,15 @@ def acgan_step(tr, x: torch.Tensor, y: torch.Tensor) -> dict:
     #    together in D's update while G's update sees fakes alone, and G learns to exploit the gap
     #    (measured: noise images that D's G-pass scores as real). Without batch norm (the notebook's
     #    D) the two are the same computation.
+    #    ``fake_bn: eval`` draws the fakes with G's batch norm on its moving averages, as the
+    #    notebook's ``generator.predict`` does; G's own update below always uses batch statistics.
     y_fake = tr.fake_labels(B)
     with tr.autocast():
         with torch.no_grad():
+            if cfg.fake_bn == "eval":
+                G.eval()
             fake = G(tr.noise(B), y_fake)
+            G.train()
         real_adv, real_cls = D.both(x)  # (B,), (B, K)
         fake_adv = D.both(fake)[0]  # (B,)
         real_adv, fake_adv = real_adv.float(), fake_adv.float()
