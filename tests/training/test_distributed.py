@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 import gankit
 
@@ -118,16 +119,18 @@ def test_a_time_budgets_falling_learning_rate_is_the_same_on_every_rank(tmp_path
 
 
 def test_batchnorm_dcgan_splits_the_batch_and_its_ranks_agree(tmp_path):
-    """configs/default.yaml (Radford's DCGAN: batch norm in G and D, batch 64, EMA) on 2 ranks."""
+    """configs/default.yaml (Radford's DCGAN: batch norm in G and D, batch 256, EMA) on 2 ranks."""
     run = tmp_path / "dcgan"
     p = torchrun(tmp_path, str(run), "1", "dcgan", str(ROOT / "configs" / "default.yaml"))
     out = finish(p)
     assert p.returncode == 0, out
     cfg = gankit.load(run).config
-    assert cfg.arch == "radford" and cfg.batch_size == 64
+    batch = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text())["batch_size"]
+    assert cfg.arch == "radford" and cfg.batch_size == batch
+    half = str(batch // 2)
     for rank in (0, 1):  # every batch-norm layer of G and D sees this rank's half of the batch, only
         seen = json.loads((tmp_path / f"bn-{rank}.json").read_text())
-        assert set(seen) == {"32"}, seen
+        assert set(seen) == {half}, seen
     r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
     assert any("running_mean" in k for k in r0)
@@ -144,9 +147,9 @@ def test_batchnorm_dcgan_splits_the_batch_and_its_ranks_agree(tmp_path):
     r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
     assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []
-    assert all(set(json.loads((tmp_path / f"bn-{rank}.json").read_text())) == {"32"} for rank in (0, 1))
+    assert all(set(json.loads((tmp_path / f"bn-{rank}.json").read_text())) == {half} for rank in (0, 1))
     final = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
-    assert final["epoch"] == 2 and final["step"] == 2 * (1500 // 64)
+    assert final["epoch"] == 2 and final["step"] == 2 * (1500 // batch)
     assert len(list((run / "samples").glob("epoch-*.png"))) == 2
 
 

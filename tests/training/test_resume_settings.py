@@ -117,18 +117,18 @@ def test_values_equal_to_the_runs_own_are_no_change(cli, run):
     code, out, err = cli("train", *TRAIN, "--out", run, "--resume", run, "--epochs", "2")
     assert code == 0, err
     state = gankit.load(run).state
-    assert state["epoch"] == 2 and state["config"]["epochs"] == 2 and state["config"]["lr_g"] == 1.5e-3
+    assert state["epoch"] == 2 and state["config"]["epochs"] == 2 and state["config"]["lr_g"] == 3e-3
 
 
 def test_an_edited_config_yaml_is_refused_and_the_run_is_untouched(cli, run):
     original = (run / "config.yaml").read_text()
-    edited = original.replace("lr_g: 0.0015", "lr_g: 0.001")
+    edited = original.replace("lr_g: 0.003", "lr_g: 0.001")
     assert edited != original
     (run / "config.yaml").write_text(edited)
     before = snapshot(run)
     for extra in (["--dry-run"], ["--epochs", "2"]):
         line = one_line_error(*cli("train", "--resume", run, *extra)[::2], str(run / "config.yaml"), "lr_g=0.001",
-                              "lr_g=0.0015")
+                              "lr_g=0.003")
         assert "--config" in line  # how to start a new run with the edited settings
     assert snapshot(run) == before
     (run / "config.yaml").write_text("model: [dcgan\n")  # not even YAML

@@ -40,7 +40,7 @@ from ..errors import ConfigError
 from ..rundir import CLASS_GRID
 from . import register_family
 from .blocks import maybe_sn, upsample_plan
-from .dcgan import (TUNED, DCGANDiscriminator, DCGANGenerator, RadfordDiscriminator, RadfordGenerator, SameConv2d,
+from .dcgan import (RADFORD_TUNED, DCGANDiscriminator, DCGANGenerator, RadfordDiscriminator, RadfordGenerator, SameConv2d,
                     SameConvTranspose2d, keras_bn, keras_init_)
 
 LABEL_EMBED_DIM = 50  # cGAN: size of G's label embedding, concatenated to z
@@ -110,10 +110,10 @@ class ProjectionDiscriminator(nn.Module):
         return _head(self.body, h) + (self.embed(y) * f).sum(1)  # (B,) logits
 
 
-# The conditional families' defaults: the dcgan family's tuned networks and optimiser (Radford's
-# networks at width 32, lr 1.5e-3, beta2 0.99, EMA of G), chosen by measurement for these families
+# The conditional families' defaults: the dcgan family's tuned networks and optimiser at batch 64
+# (Radford's networks at width 32, lr 1.5e-3, beta2 0.99, EMA of G), chosen by measurement for these families
 # too (docs/benchmarks.md, "How each family's defaults were chosen").
-CONDITIONAL_TUNED = {**TUNED, "ema": 0.999}
+CONDITIONAL_TUNED = {**RADFORD_TUNED, "ema": 0.999}
 
 
 @register_family("cgan", conditional=True, figures=(CLASS_GRID,), archs=("conv", "radford"),
