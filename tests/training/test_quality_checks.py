@@ -13,7 +13,7 @@ import gankit
 from gankit import checkpoint
 from gankit.training.steps import STEPS
 
-TINY = {"model": "dcgan", "data": "digits", "width": 16, "progress": False, "report": False, "eval_n": 200}
+TINY = {"model": "dcgan", "data": "digits", "width": 16, "batch_size": 64, "progress": False, "report": False, "eval_n": 200}
 
 
 def _log(run_dir):
