@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 import gankit
+from gankit import config as config_mod
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,7 +125,7 @@ def test_batchnorm_dcgan_splits_the_batch_and_its_ranks_agree(tmp_path):
     out = finish(p)
     assert p.returncode == 0, out
     cfg = gankit.load(run).config
-    batch = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text())["batch_size"]
+    batch = config_mod.read_file(ROOT / "configs" / "default.yaml")["batch_size"]
     assert cfg.arch == "radford" and cfg.batch_size == batch
     half = str(batch // 2)
     for rank in (0, 1):  # every batch-norm layer of G and D sees this rank's half of the batch, only

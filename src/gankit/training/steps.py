@@ -136,8 +136,7 @@ def acgan_step(tr, x: torch.Tensor, y: torch.Tensor) -> dict:
     y_fake = tr.fake_labels(B)
     with tr.autocast():
         with torch.no_grad():
-            if cfg.fake_bn == "eval":
-                G.eval()
+            G.train(cfg.fake_bn == "train")
             fake = G(tr.noise(B), y_fake)
             G.train()
         real_adv, real_cls = D.both(x)  # (B,), (B, K)
