@@ -84,3 +84,17 @@ def test_hinge_lsgan_wasserstein_formulas_and_gradients():
     (g,) = grads(lsgan.g, fake)
     torch.testing.assert_close(g, (fake - 1) / n)
     assert not any(LOSSES.get(name).probabilistic for name in ("hinge", "lsgan", "wasserstein"))
+
+
+def test_nonsaturating_g_takes_a_smoothed_target():
+    # The AC-GAN notebook's G aims D's verdict at 0.95, not 1 (its `trick`)
+    fake = torch.tensor([0.5, -3.0, 4.0])
+    d = torch.sigmoid(fake)
+    ns = LOSSES.get("nonsaturating")
+    expected = -(0.95 * torch.log(d) + 0.05 * torch.log(1 - d)).mean()
+    assert torch.allclose(ns.g(fake, 0.95), expected)
+    assert torch.allclose(ns.g(fake, 1.0), -torch.log(d).mean())
+    # a target below 1 stops pushing a fake that D already rates above it: the gradient turns
+    confident = torch.tensor([6.0], requires_grad=True)  # D(G(z)) = 0.9975 > 0.95
+    ns.g(confident, 0.95).backward()
+    assert confident.grad.item() > 0

@@ -46,8 +46,12 @@ class Config:
     # --- loss and regularisers -------------------------------------------------------------
     loss: str = "nonsaturating"  # minimax | nonsaturating | wasserstein | hinge | lsgan
     real_label: float = 1.0  # one-sided label smoothing target for real images (seed 001: 0.95)
+    g_label: float = 1.0  # G's target for D's verdict on its fakes, nonsaturating loss only (seed 001: 0.95)
+    cls_weight: float = 1.0  # acgan: weight of D's class loss against its adversarial loss (seed 001: 2)
     gp_lambda: float = 0.0  # WGAN-GP gradient penalty weight
     r1_gamma: float = 0.0  # R1 penalty weight on real data
+    r1_every: int = 1  # lazy R1: the penalty every N steps, weighted N times (StyleGAN2: 16)
+    augment: str = ""  # DiffAugment of D's inputs, real and fake: translation, cutout or translation,cutout
     clip: float = 0.0  # weight clipping bound for the critic (WGAN: 0.01); 0 = off
     n_critic: int = 1  # D updates per G update
     update: str = "alternating"  # alternating: D steps, then G against the new D | simultaneous: both from one pass (seed 000)
@@ -93,8 +97,10 @@ CHOICES = {
     "update": ("alternating", "simultaneous"),
     "fake_bn": ("train", "eval"),
 }
-POSITIVE = ("batch_size", "z_dim", "width", "n_critic", "log_every", "checkpoint_every", "grid_size", "pack", "eval_n")
-NON_NEGATIVE = ("epochs", "minutes", "steps", "limit", "gp_lambda", "r1_gamma", "clip", "checkpoint_steps", "beta_kl")
+POSITIVE = ("batch_size", "z_dim", "width", "n_critic", "log_every", "checkpoint_every", "grid_size", "pack", "eval_n",
+            "r1_every")
+NON_NEGATIVE = ("epochs", "minutes", "steps", "limit", "gp_lambda", "r1_gamma", "clip", "checkpoint_steps", "beta_kl",
+                "cls_weight")
 
 
 def field_names() -> list[str]:
@@ -182,11 +188,25 @@ def validate(cfg: Config, where: str = "config") -> Config:
         raise ConfigError(f"{where}: ema must be in [0, 1), got {cfg.ema}")
     if not 0.0 < cfg.real_label <= 1.0:
         raise ConfigError(f"{where}: real_label must be in (0, 1], got {cfg.real_label}")
+    if not 0.0 < cfg.g_label <= 1.0:
+        raise ConfigError(f"{where}: g_label must be in (0, 1], got {cfg.g_label}")
+    if cfg.g_label != 1.0 and cfg.loss != "nonsaturating":
+        raise ConfigError(f"{where}: g_label is for --loss nonsaturating, got loss {cfg.loss}")
     if not 0.0 <= cfg.dropout < 1.0:
         raise ConfigError(f"{where}: dropout must be in [0, 1), got {cfg.dropout}")
     if cfg.fake_bn == "eval" and MODELS.get(cfg.model).step != "acgan":
         # gan_step reuses D's fake batch for G's update, which needs G in training mode
         raise ConfigError(f"{where}: fake_bn=eval is for --model acgan (its G draws a fresh batch for its own update)")
+    from . import augment  # imports torch, which the model registry above has loaded already
+
+    unknown = [p for p in augment.parse(cfg.augment) if p not in augment.POLICIES]
+    if unknown:
+        raise ConfigError(f"{where}: augment takes {', '.join(augment.POLICIES)} (comma-separated), got {unknown[0]!r}")
+    if augment.parse(cfg.augment) and MODELS.get(cfg.model).step != "gan":
+        raise ConfigError(f"{where}: augment is for the families trained by the GAN step (dcgan, mlp, cgan, wgan, ...), "
+                          f"not --model {cfg.model}")
+    if cfg.cls_weight != 1.0 and MODELS.get(cfg.model).step != "acgan":
+        raise ConfigError(f"{where}: cls_weight is for --model acgan (the only D with a class head)")
     if cfg.epochs == 0 and cfg.minutes == 0 and cfg.steps == 0:
         raise ConfigError(f"{where}: give a budget: --epochs N, --minutes M or --steps S")
     if cfg.eval_every < -1:

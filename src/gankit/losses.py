@@ -2,7 +2,9 @@
 
 Each loss gives ``d(real, fake)`` for the discriminator/critic and ``g(fake)`` for the
 generator; both return scalars to minimise. ``real_label`` < 1 is one-sided label smoothing
-(Salimans et al. 2016; 0.95 in the AC-GAN notebook) and applies to the BCE losses only.
+(Salimans et al. 2016; 0.95 in the AC-GAN notebook) and applies to the BCE losses only. ``g``'s
+``label`` is G's target for D's verdict on its fakes: 1 everywhere except where a seed smooths it
+too (the AC-GAN notebook's ``trick`` of 0.95), and only the non-saturating loss takes another.
 
 With l = logit and D = sigmoid(l):
 - minimax        (Goodfellow et al. 2014): G minimises  log(1 - D(G(z))) = -softplus(l).
@@ -28,7 +30,7 @@ from .registry import LOSSES
 class Loss:
     name: str
     d: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
-    g: Callable[[torch.Tensor], torch.Tensor]
+    g: Callable[..., torch.Tensor]  # g(fake, label=1.0)
     probabilistic: bool = True  # sigmoid(logit) is a probability D(x) worth logging
 
 
@@ -45,7 +47,14 @@ def bce_d(real: torch.Tensor, fake: torch.Tensor, real_label: float = 1.0) -> to
 
 
 MINIMAX = _register(Loss("minimax", bce_d, lambda fake: -F.softplus(fake).mean()))
-NONSATURATING = _register(Loss("nonsaturating", bce_d, lambda fake: F.softplus(-fake).mean()))
+def nonsaturating_g(fake: torch.Tensor, label: float = 1.0) -> torch.Tensor:
+    """-[label log D(G(z)) + (1 - label) log(1 - D(G(z)))]: softplus(-l) when label is 1."""
+    if label == 1.0:
+        return F.softplus(-fake).mean()
+    return F.binary_cross_entropy_with_logits(fake, torch.full_like(fake, label))
+
+
+NONSATURATING = _register(Loss("nonsaturating", bce_d, nonsaturating_g))
 WASSERSTEIN = _register(Loss("wasserstein", lambda real, fake, _=1.0: fake.mean() - real.mean(),
                              lambda fake: -fake.mean(), probabilistic=False))
 HINGE = _register(Loss("hinge", lambda real, fake, _=1.0: F.relu(1 - real).mean() + F.relu(1 + fake).mean(),

@@ -12,7 +12,7 @@ from typing import Callable, Dict
 import torch
 import torch.nn.functional as F
 
-from .. import penalties
+from .. import augment, penalties
 from ..models.autoencoder import kl_normal, to_pixels
 
 STEPS: Dict[str, Callable] = {}
@@ -51,9 +51,11 @@ def d_regularisers(tr, D, real: torch.Tensor, fake: torch.Tensor, y: torch.Tenso
         gp = penalties.gradient_penalty(D, real, fake.float(), y, alpha=tr.uniform(real.shape[0]))
         extra = extra + cfg.gp_lambda * gp
         out["gp"] = gp.detach()
-    if cfg.r1_gamma > 0:
+    if cfg.r1_gamma > 0 and tr.step % cfg.r1_every == 0:
+        # lazy R1 (Karras et al. 2020, StyleGAN2): every r1_every steps, weighted r1_every times,
+        # so the penalty's average pull stays the same while its double backward runs less often
         r1 = penalties.r1_penalty(D, real, y)
-        extra = extra + 0.5 * cfg.r1_gamma * r1
+        extra = extra + 0.5 * cfg.r1_gamma * cfg.r1_every * r1
         out["r1"] = r1.detach()
     return extra
 
@@ -66,13 +68,15 @@ def gan_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
     y_fake = tr.fake_labels(x.shape[0]) if cond else None
     g_turn = (tr.step + 1) % cfg.n_critic == 0  # G is updated after every n_critic D updates
     simultaneous = cfg.update == "simultaneous" and g_turn
+    policy = augment.parse(cfg.augment)
+    aug = (lambda t: augment.augment(t, policy, tr.uniform)) if policy else (lambda t: t)  # D's view
     out = {}
 
     def update_g() -> None:
         """G's update, through the fake batch and a frozen D."""
         D.requires_grad_(False)
         with tr.autocast():
-            g_loss = tr.loss.g(D(pack(fake, cfg.pack), y_fake).float())
+            g_loss = tr.loss.g(D(pack(aug(fake), cfg.pack), y_fake).float(), cfg.g_label)
         tr.update("G", g_loss)
         D.requires_grad_(True)
         tr.update_ema()
@@ -82,8 +86,8 @@ def gan_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
     with tr.autocast():
         with torch.set_grad_enabled(g_turn):  # G's graph is kept only when G is updated
             fake = G(tr.noise(x.shape[0]), y_fake)
-        real_logits = D(pack(x, cfg.pack), y_real)
-        fake_logits = D(pack(fake.detach(), cfg.pack), y_fake)
+        real_logits = D(pack(aug(x), cfg.pack), y_real)  # DiffAugment: D sees real and fake alike
+        fake_logits = D(pack(aug(fake.detach()), cfg.pack), y_fake)
         d_loss = tr.loss.d(real_logits.float(), fake_logits.float(), cfg.real_label)
     out["d_loss"] = d_loss.detach()
     # Under "simultaneous" the penalties see a detached fake batch: G's update below changes G's
@@ -118,9 +122,14 @@ def acgan_step(tr, x: torch.Tensor, y: torch.Tensor) -> dict:
     from learning classes from G's images. G minimises the adversarial loss plus the cross-entropy
     of D's class head against the labels G was asked for, on a fresh batch twice the size ("so that
     we have the generator optimize over an identical number of images as the discriminator").
-    Smoothing is one-sided (Salimans et al. 2016): G's adversarial target stays 1 where the notebook
-    also used 0.95. ``fake_bn: eval`` draws D's fakes as the notebook does, with G's batch norm in
-    inference mode (``generator.predict``); the default draws them with batch statistics.
+    The seed recipe also takes the notebook's G target of 0.95 (``g_label``; the family's default
+    keeps 1, one-sided smoothing as Salimans et al. 2016 advise) and its loss weights
+    (``cls_weight: 2``: Keras averages both of D's losses over the 200 images of its concatenated
+    batch, so the adversarial loss is half the sum of the real and fake terms while the class loss,
+    weight 2 on the 100 real images and 0 on the fakes, is the mean over the real ones; twice the
+    port's sum of the two, that is bce(real) + bce(fake) + 2 ce(real)). ``fake_bn: eval`` draws D's
+    fakes as the notebook does, with G's batch norm in inference mode (``generator.predict``); the
+    default draws them with batch statistics.
     """
     cfg, G, D = tr.cfg, tr.nets["G"], tr.nets["D"]
     B = x.shape[0]
@@ -144,7 +153,7 @@ def acgan_step(tr, x: torch.Tensor, y: torch.Tensor) -> dict:
         real_adv, fake_adv = real_adv.float(), fake_adv.float()
         d_adv = tr.loss.d(real_adv, fake_adv, cfg.real_label)
         d_cls = F.cross_entropy(real_cls.float(), y)  # real images only
-    d_loss = d_adv + d_cls + d_regularisers(tr, D, x, fake, None, out)
+    d_loss = d_adv + cfg.cls_weight * d_cls + d_regularisers(tr, D, x, fake, None, out)
     tr.update("D", d_loss)
     if cfg.clip > 0:
         penalties.clip_weights(D, cfg.clip)
@@ -158,7 +167,7 @@ def acgan_step(tr, x: torch.Tensor, y: torch.Tensor) -> dict:
         D.requires_grad_(False)
         with tr.autocast():
             adv_g, cls_g = D.both(G(tr.noise(2 * B), y_g))
-            g_adv = tr.loss.g(adv_g.float())
+            g_adv = tr.loss.g(adv_g.float(), cfg.g_label)
             g_cls = F.cross_entropy(cls_g.float(), y_g)
         tr.update("G", g_adv + g_cls)
         D.requires_grad_(True)
