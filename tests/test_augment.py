@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import gankit
-from gankit import augment
+from gankit import augment, config
 from gankit.errors import ConfigError
 
 
@@ -11,6 +11,11 @@ def _stream(values):
     """A uniform(n) that hands out the given draws in order."""
     it = iter(values)
     return lambda n: torch.tensor([next(it) for _ in range(n)])
+
+
+def test_every_setting_name_has_its_transform():
+    assert set(config.AUGMENTS) == set(augment.TRANSFORMS)
+    assert config.augment_policy(" translation, cutout ,") == ("translation", "cutout")
 
 
 def test_translation_moves_each_image_by_its_own_offset():

@@ -20,12 +20,6 @@ import torch.nn.functional as F
 
 TRANSLATION_RATIO = 1 / 8
 CUTOUT_RATIO = 1 / 2
-POLICIES = ("translation", "cutout")
-
-
-def parse(policy: str) -> tuple[str, ...]:
-    """'translation,cutout' -> ('translation', 'cutout'); '' -> ()."""
-    return tuple(p.strip() for p in policy.split(",") if p.strip())
 
 
 def _offsets(uniform: Callable[[int], torch.Tensor], n: int, span: int) -> torch.Tensor:
@@ -62,7 +56,7 @@ def cutout(x: torch.Tensor, uniform: Callable[[int], torch.Tensor], ratio: float
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
-TRANSFORMS = {"translation": translation, "cutout": cutout}
+TRANSFORMS = {"translation": translation, "cutout": cutout}  # config.AUGMENTS names these
 
 
 def augment(x: torch.Tensor, policy: tuple[str, ...], uniform: Callable[[int], torch.Tensor]) -> torch.Tensor:

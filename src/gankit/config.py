@@ -103,6 +103,14 @@ NON_NEGATIVE = ("epochs", "minutes", "steps", "limit", "gp_lambda", "r1_gamma", 
                 "cls_weight")
 
 
+AUGMENTS = ("translation", "cutout")  # DiffAugment's transforms of D's inputs (augment.py)
+
+
+def augment_policy(value: str) -> tuple[str, ...]:
+    """The ``augment`` setting as a tuple: 'translation,cutout' -> ('translation', 'cutout'); '' -> ()."""
+    return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
 def field_names() -> list[str]:
     return [f.name for f in fields(Config)]
 
@@ -197,12 +205,10 @@ def validate(cfg: Config, where: str = "config") -> Config:
     if cfg.fake_bn == "eval" and MODELS.get(cfg.model).step != "acgan":
         # gan_step reuses D's fake batch for G's update, which needs G in training mode
         raise ConfigError(f"{where}: fake_bn=eval is for --model acgan (its G draws a fresh batch for its own update)")
-    from . import augment  # imports torch, which the model registry above has loaded already
-
-    unknown = [p for p in augment.parse(cfg.augment) if p not in augment.POLICIES]
+    unknown = [p for p in augment_policy(cfg.augment) if p not in AUGMENTS]
     if unknown:
-        raise ConfigError(f"{where}: augment takes {', '.join(augment.POLICIES)} (comma-separated), got {unknown[0]!r}")
-    if augment.parse(cfg.augment) and MODELS.get(cfg.model).step != "gan":
+        raise ConfigError(f"{where}: augment takes {', '.join(AUGMENTS)} (comma-separated), got {unknown[0]!r}")
+    if augment_policy(cfg.augment) and MODELS.get(cfg.model).step != "gan":
         raise ConfigError(f"{where}: augment is for the families trained by the GAN step (dcgan, mlp, cgan, wgan, ...), "
                           f"not --model {cfg.model}")
     if cfg.cls_weight != 1.0 and MODELS.get(cfg.model).step != "acgan":

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import augment, penalties
+from ..config import augment_policy
 from ..models.autoencoder import kl_normal, to_pixels
 
 STEPS: Dict[str, Callable] = {}
@@ -68,7 +69,7 @@ def gan_step(tr, x: torch.Tensor, y: torch.Tensor | None) -> dict:
     y_fake = tr.fake_labels(x.shape[0]) if cond else None
     g_turn = (tr.step + 1) % cfg.n_critic == 0  # G is updated after every n_critic D updates
     simultaneous = cfg.update == "simultaneous" and g_turn
-    policy = augment.parse(cfg.augment)
+    policy = augment_policy(cfg.augment)
     aug = (lambda t: augment.augment(t, policy, tr.uniform)) if policy else (lambda t: t)  # D's view
     out = {}
 
