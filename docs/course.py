@@ -171,9 +171,9 @@ STEPS: list[Step] = [
     # 3. DCGAN on MNIST (000): the lecture's recipe, stopped and resumed, beside the tuned default
     Step("dcgan", "gankit theory checkerboard --out runs/course/theory",
          {"checkerboard.png": "runs/course/theory/checkerboard.png"}),
-    Step("dcgan", "gankit train --config configs/seed-000-dcgan.yaml --epochs 8 --out runs/course/dcgan",
+    Step("dcgan", "gankit train --config configs/seed-000-dcgan.yaml --epochs 15 --out runs/course/dcgan",
          quick=(("--set", "limit=10000"), ("--minutes", "1"))),
-    Step("dcgan", "gankit train --resume runs/course/dcgan --epochs 15",
+    Step("dcgan", "gankit train --resume runs/course/dcgan --epochs 30",
          {"dcgan-progress.gif": "runs/course/dcgan/progress.gif"},
          quick=(("--minutes", "1"),)),
     Step("dcgan", "gankit train --minutes 10 --out runs/course/dcgan-default",
