@@ -98,3 +98,11 @@ def test_nonsaturating_g_takes_a_smoothed_target():
     confident = torch.tensor([6.0], requires_grad=True)  # D(G(z)) = 0.9975 > 0.95
     ns.g(confident, 0.95).backward()
     assert confident.grad.item() > 0
+
+
+def test_every_loss_takes_g_target():
+    # the GAN steps pass G's target to every loss; only the non-saturating one uses it
+    fake = torch.tensor([0.5, -3.0])
+    for name in ("minimax", "nonsaturating", "wasserstein", "hinge", "lsgan"):
+        loss = LOSSES.get(name)
+        assert torch.equal(loss.g(fake, 1.0), loss.g(fake))

@@ -46,7 +46,7 @@ def bce_d(real: torch.Tensor, fake: torch.Tensor, real_label: float = 1.0) -> to
             + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
 
 
-MINIMAX = _register(Loss("minimax", bce_d, lambda fake: -F.softplus(fake).mean()))
+MINIMAX = _register(Loss("minimax", bce_d, lambda fake, _=1.0: -F.softplus(fake).mean()))
 def nonsaturating_g(fake: torch.Tensor, label: float = 1.0) -> torch.Tensor:
     """-[label log D(G(z)) + (1 - label) log(1 - D(G(z)))]: softplus(-l) when label is 1."""
     if label == 1.0:
@@ -56,8 +56,8 @@ def nonsaturating_g(fake: torch.Tensor, label: float = 1.0) -> torch.Tensor:
 
 NONSATURATING = _register(Loss("nonsaturating", bce_d, nonsaturating_g))
 WASSERSTEIN = _register(Loss("wasserstein", lambda real, fake, _=1.0: fake.mean() - real.mean(),
-                             lambda fake: -fake.mean(), probabilistic=False))
+                             lambda fake, _=1.0: -fake.mean(), probabilistic=False))
 HINGE = _register(Loss("hinge", lambda real, fake, _=1.0: F.relu(1 - real).mean() + F.relu(1 + fake).mean(),
-                       lambda fake: -fake.mean(), probabilistic=False))
+                       lambda fake, _=1.0: -fake.mean(), probabilistic=False))
 LSGAN = _register(Loss("lsgan", lambda real, fake, t=1.0: 0.5 * ((real - t) ** 2).mean() + 0.5 * (fake ** 2).mean(),
-                       lambda fake: 0.5 * ((fake - 1) ** 2).mean(), probabilistic=False))
+                       lambda fake, _=1.0: 0.5 * ((fake - 1) ** 2).mean(), probabilistic=False))

@@ -68,9 +68,9 @@ def _record_loss(tr):
         seen["d"].append((real.detach().clone(), fake.detach().clone(), t))
         return loss.d(real, fake, t)
 
-    def g(fake):
+    def g(fake, label=1.0):
         seen["g"].append(fake.detach().clone())
-        return loss.g(fake)
+        return loss.g(fake, label)
 
     tr.loss = dataclasses.replace(loss, d=d, g=g)
     return seen
