@@ -58,7 +58,7 @@ def _weights(tmp_path, **settings):
     return {k: v.clone() for k, v in run.nets.state_dict().items() if k.startswith("D.")}
 
 
-def test_augment_changes_what_d_learns_and_resumes_exactly(tmp_path):
+def test_augment_changes_what_d_learns_and_draws_the_same_on_a_rerun(tmp_path):
     plain, aug = _weights(tmp_path), _weights(tmp_path, augment="translation,cutout")
     assert any(not torch.equal(plain[k], aug[k]) for k in plain)
     again = _weights(tmp_path / "again", augment="translation,cutout")

@@ -6,6 +6,7 @@ RMSprop 5e-5), a YAML/JSON file (``--config``), explicit flags, then ``--set key
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import typing
 from dataclasses import dataclass, field, fields
@@ -106,6 +107,7 @@ NON_NEGATIVE = ("epochs", "minutes", "steps", "limit", "gp_lambda", "r1_gamma", 
 AUGMENTS = ("translation", "cutout")  # DiffAugment's transforms of D's inputs (augment.py)
 
 
+@functools.lru_cache(maxsize=None)  # read by gan_step at every step: parsed once per setting
 def augment_policy(value: str) -> tuple[str, ...]:
     """The ``augment`` setting as a tuple: 'translation,cutout' -> ('translation', 'cutout'); '' -> ()."""
     return tuple(p.strip() for p in value.split(",") if p.strip())
@@ -202,16 +204,18 @@ def validate(cfg: Config, where: str = "config") -> Config:
         raise ConfigError(f"{where}: g_label is for --loss nonsaturating, got loss {cfg.loss}")
     if not 0.0 <= cfg.dropout < 1.0:
         raise ConfigError(f"{where}: dropout must be in [0, 1), got {cfg.dropout}")
-    if cfg.fake_bn == "eval" and MODELS.get(cfg.model).step != "acgan":
+    step = MODELS.get(cfg.model).step  # the family's step function: gan, acgan, ae, vae
+    if cfg.fake_bn == "eval" and step != "acgan":
         # gan_step reuses D's fake batch for G's update, which needs G in training mode
         raise ConfigError(f"{where}: fake_bn=eval is for --model acgan (its G draws a fresh batch for its own update)")
-    unknown = [p for p in augment_policy(cfg.augment) if p not in AUGMENTS]
+    policy = augment_policy(cfg.augment)
+    unknown = [p for p in policy if p not in AUGMENTS]
     if unknown:
         raise ConfigError(f"{where}: augment takes {', '.join(AUGMENTS)} (comma-separated), got {unknown[0]!r}")
-    if augment_policy(cfg.augment) and MODELS.get(cfg.model).step != "gan":
+    if policy and step != "gan":
         raise ConfigError(f"{where}: augment is for the families trained by the GAN step (dcgan, mlp, cgan, wgan, ...), "
                           f"not --model {cfg.model}")
-    if cfg.cls_weight != 1.0 and MODELS.get(cfg.model).step != "acgan":
+    if cfg.cls_weight != 1.0 and step != "acgan":
         raise ConfigError(f"{where}: cls_weight is for --model acgan (the only D with a class head)")
     if cfg.epochs == 0 and cfg.minutes == 0 and cfg.steps == 0:
         raise ConfigError(f"{where}: give a budget: --epochs N, --minutes M or --steps S")

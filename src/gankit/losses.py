@@ -39,21 +39,22 @@ def _register(loss: Loss) -> Loss:
     return loss
 
 
+def _bce_to(logits: torch.Tensor, target: float) -> torch.Tensor:
+    """Mean binary cross-entropy of sigmoid(logits) against one constant target."""
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
 def bce_d(real: torch.Tensor, fake: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
     """-[log D(x)] - [log(1 - D(G(z)))], with the real target optionally smoothed."""
-    real_t = torch.full_like(real, real_label)
-    return (F.binary_cross_entropy_with_logits(real, real_t)
-            + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+    return _bce_to(real, real_label) + _bce_to(fake, 0.0)
+
+
+def nonsaturating_g(fake: torch.Tensor, label: float = 1.0) -> torch.Tensor:
+    """-[label log D(G(z)) + (1 - label) log(1 - D(G(z)))]: softplus(-l) when label is 1."""
+    return F.softplus(-fake).mean() if label == 1.0 else _bce_to(fake, label)
 
 
 MINIMAX = _register(Loss("minimax", bce_d, lambda fake, _=1.0: -F.softplus(fake).mean()))
-def nonsaturating_g(fake: torch.Tensor, label: float = 1.0) -> torch.Tensor:
-    """-[label log D(G(z)) + (1 - label) log(1 - D(G(z)))]: softplus(-l) when label is 1."""
-    if label == 1.0:
-        return F.softplus(-fake).mean()
-    return F.binary_cross_entropy_with_logits(fake, torch.full_like(fake, label))
-
-
 NONSATURATING = _register(Loss("nonsaturating", bce_d, nonsaturating_g))
 WASSERSTEIN = _register(Loss("wasserstein", lambda real, fake, _=1.0: fake.mean() - real.mean(),
                              lambda fake, _=1.0: -fake.mean(), probabilistic=False))

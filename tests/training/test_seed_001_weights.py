@@ -18,7 +18,7 @@ def _after_one_step(tmp_path, **settings):
 
 
 def test_cls_weight_scales_d_class_loss(tmp_path):
-    init = _after_one_step(tmp_path, steps=1, lr_d=0.0, lr_g=0.0)
+    init = _after_one_step(tmp_path, lr_d=0.0, lr_g=0.0)  # the weights as initialised
     off, one, two = (_after_one_step(tmp_path, cls_weight=w) for w in (0.0, 1.0, 2.0))
     # weight 0: no gradient reaches the class head, which Adam then leaves where it started
     assert torch.equal(off["D.cls.weight"], init["D.cls.weight"])
