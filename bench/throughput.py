@@ -3,7 +3,7 @@ same model, in one run.
 
 For each family, both sides train the same networks (built by the family, same initial weights)
 on the same in-memory real data, with the same batch size, optimisers and updates per step
-(n_critic, gradient penalty, clipping, AC-GAN's class heads, the VAE's ELBO). The plain loop is
+(n_critic, gradient penalty, lazy R1, clipping, AC-GAN's class heads, the VAE's ELBO). The plain loop is
 what a tutorial writes: fp32, no autocast, a random batch per step, one G forward reused for the
 D and G updates. The engine side is ``gankit.train`` itself (logging, progress, EMA, the
 precision it picks), timed from its log after a warm-up; no checkpoints or grids fall inside the
@@ -72,6 +72,10 @@ def plain_gan(cfg, nets, num_classes: int):
             mix = (alpha * x + (1 - alpha) * fake.detach()).requires_grad_(True)
             grad, = torch.autograd.grad(D(mix, yr).sum(), mix, create_graph=True)
             d_loss = d_loss + cfg.gp_lambda * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        if cfg.r1_gamma > 0 and step[0] % cfg.r1_every == 0:  # lazy R1, as the engine's steps (the dcgan default)
+            real = x.detach().requires_grad_(True)
+            grad, = torch.autograd.grad(D(real, yr).sum(), real, create_graph=True)
+            d_loss = d_loss + 0.5 * cfg.r1_gamma * cfg.r1_every * grad.flatten(1).pow(2).sum(1).mean()
         od.zero_grad()
         d_loss.backward()
         od.step()

@@ -171,3 +171,16 @@ def test_the_notebooks_acgan_is_built_as_keras_builds_it():
     assert images.shape == (2, 1, 28, 28)
     real_fake, classes = D.both(images)
     assert real_fake.shape == (2,) and classes.shape == (2, 10)
+
+
+@pytest.mark.parametrize("name, gamma", [("default", 0.1), ("demo", 0.1), ("seed-000-dcgan", 0.0),
+                                         ("modes-stacked-mnist", 0.0)])
+def test_the_default_r1_reaches_the_default_and_not_the_recipes_measured_without_it(name, gamma):
+    # the dcgan family's defaults carry a lazy R1; the lecture's port and the recorded Stacked MNIST
+    # recipe turn it off, or they would stop being what their documents and measurements say
+    from pathlib import Path
+
+    from gankit import config
+
+    cfg = config.resolve(config.read_file(Path(__file__).resolve().parents[2] / "configs" / f"{name}.yaml"))
+    assert cfg.model == "dcgan" and cfg.r1_gamma == gamma and cfg.r1_every == 16
