@@ -67,7 +67,8 @@ def run_recipe(name: str, minutes: float, n: int, out_root: Path, seed: int, ove
         grid = run.sample(64, seed=seed + 1)["images"]
         settings = (f"{cfg.model} ({cfg.arch}, width {cfg.width}), {cfg.loss}, batch {cfg.batch_size}, "
                     f"lr {cfg.lr_g:g}/{cfg.lr_d:g}, "
-                    f"ema {cfg.ema:g}, {run.trainer.precision}"
+                    + (f"r1 {cfg.r1_gamma:g} every {cfg.r1_every}, " if cfg.r1_gamma else "")
+                    + f"ema {cfg.ema:g}, {run.trainer.precision}"
                     + "".join(f", {k}={v}" for k, v in overrides.items()))
     m = res["metrics"]
     save_grid(grid, out_root / name / "samples.png", nrow=8)
@@ -120,6 +121,7 @@ def settings(cfg, run) -> str:
                  + (f", dropout {cfg.dropout:g}" if fc else "")
                  + (f", n_critic {cfg.n_critic}" if cfg.n_critic > 1 else "")
                  + (f", gp {cfg.gp_lambda:g}" if cfg.gp_lambda else "")
+                 + (f", r1 {cfg.r1_gamma:g} every {cfg.r1_every}" if cfg.r1_gamma else "")
                  + (f", clip {cfg.clip:g}" if cfg.clip else ""))
     return f"{net}, z {cfg.z_dim}, {train}, batch {cfg.batch_size}, ema {cfg.ema:g}, {run.trainer.precision}"
 

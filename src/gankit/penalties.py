@@ -1,12 +1,18 @@
 """Regularisers of D: gradient penalty (WGAN-GP), R1, and weight clipping (WGAN).
 
 Penalties are computed in float32 outside autocast: they differentiate through D's gradient,
-where low precision hurts most.
+where low precision hurts most. They call D eagerly even under ``--compile``: torch.compile's
+graphs (aot_autograd) have no double backward, which every gradient penalty needs.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+
+def _eager(D):
+    """D's uncompiled call (forward and hooks) when ``Module.compile`` has compiled it in place, else D."""
+    return D._call_impl if getattr(D, "_compiled_call_impl", None) is not None else D
 
 
 def _grad_of(d_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -24,14 +30,14 @@ def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, y=None, generato
         alpha = torch.rand(real.shape[0], device=real.device, generator=generator)
     alpha = alpha.view(shape)
     x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
-    g = _grad_of(D(x_hat, y), x_hat)
+    g = _grad_of(_eager(D)(x_hat, y), x_hat)
     return ((g.norm(2, dim=1) - 1) ** 2).mean()
 
 
 def r1_penalty(D, real: torch.Tensor, y=None) -> torch.Tensor:
     """Mescheder et al. 2018: E[||grad_x D(x)||^2] on real data. Returns it without gamma/2."""
     x = real.detach().requires_grad_(True)
-    g = _grad_of(D(x, y), x)
+    g = _grad_of(_eager(D)(x, y), x)
     return g.pow(2).sum(1).mean()
 
 

@@ -134,6 +134,26 @@ def test_r1_of_a_quadratic_critic():
     assert D.s.grad.item() == pytest.approx(2 * 1.5 * sq.mean().item(), rel=1e-6)
 
 
+def test_penalties_of_a_compiled_critic_match_the_eager_ones():
+    """--compile compiles D in place, and torch.compile's graphs (aot_autograd) have no double
+    backward: the penalties call D eagerly, so their values and D's gradient stay those of the
+    uncompiled D (the default's lazy R1 under --compile raised a RuntimeError before)."""
+    g = torch.Generator().manual_seed(5)
+    real, fake = torch.randn(8, 1, 3, 3, generator=g), torch.randn(8, 1, 3, 3, generator=g)
+    alpha = torch.rand(8, generator=g)
+    values = []
+    for compiled in (False, True):
+        D = QuadraticCritic(1.5)
+        if compiled:
+            D.compile(backend="aot_eager")
+            assert D(real).requires_grad  # the compiled graph itself runs
+        r1 = penalties.r1_penalty(D, real)
+        gp = penalties.gradient_penalty(D, real, fake, alpha=alpha)
+        (r1 + gp).backward()
+        values.append((r1.item(), gp.item(), D.s.grad.item()))
+    assert values[1] == pytest.approx(values[0], rel=1e-6)
+
+
 def _critic_step(tmp_path, **settings):
     """One critic step of the wgan family on the ring with D = QuadraticCritic(s=0.8) and every
     fake at c; returns (trainer, the batch, the noise stream before the step, the step's output)."""
