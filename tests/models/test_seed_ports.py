@@ -8,11 +8,13 @@ needed here.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
+from gankit import config
 from gankit.models.dcgan import (DCGANDiscriminator, DCGANGenerator, SameConv2d, SameConvTranspose2d,
                                  tf_same_pads)
 
@@ -173,14 +175,13 @@ def test_the_notebooks_acgan_is_built_as_keras_builds_it():
     assert real_fake.shape == (2,) and classes.shape == (2, 10)
 
 
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
 @pytest.mark.parametrize("name, gamma", [("default", 0.1), ("demo", 0.1), ("seed-000-dcgan", 0.0),
                                          ("modes-stacked-mnist", 0.0)])
 def test_the_default_r1_reaches_the_default_and_not_the_recipes_measured_without_it(name, gamma):
     # the dcgan family's defaults carry a lazy R1; the lecture's port and the recorded Stacked MNIST
     # recipe turn it off, or they would stop being what their documents and measurements say
-    from pathlib import Path
-
-    from gankit import config
-
-    cfg = config.resolve(config.read_file(Path(__file__).resolve().parents[2] / "configs" / f"{name}.yaml"))
+    cfg = config.resolve(config.read_file(CONFIGS / f"{name}.yaml"))
     assert cfg.model == "dcgan" and cfg.r1_gamma == gamma and cfg.r1_every == 16
