@@ -21,6 +21,7 @@ import gankit
 from gankit.data import load_dataset
 from gankit.errors import GankitError
 from gankit.metrics.judge import judge_for
+from gankit.metrics.scores import class_readings, confidences
 from gankit.sampling.grid import make_grid, save_panels
 
 SHARES = (0.01, 0.05, 0.10, 0.20)
@@ -30,11 +31,8 @@ QUANTILES = (0.01, 0.05, 0.10, 0.25, 0.50)
 def doubt(judge, images: torch.Tensor) -> dict:
     """images (N, C, H, W) in [-1, 1] -> the entropy of each reading (N,) float64, and the summary."""
     out = judge(images)
-    k = out.probs.shape[1]
-    d = out.digit.double()[:, None]
-    p = d * out.probs.double() + (1 - d) / k  # what classifier_score reads: not a digit says nothing
-    entropy = -(p * p.clamp_min(1e-300).log()).sum(dim=1)
-    confidence = out.digit.double() * out.probs.double().max(dim=1).values
+    entropy = torch.special.entr(class_readings(out.probs, out.digit)).sum(dim=1)  # what classifier_score reads
+    confidence = confidences(out.probs, out.digit)  # per sample, as mean_confidence averages them
     ranked = entropy.sort(descending=True).values
     n = entropy.numel()
     return {

@@ -52,13 +52,11 @@ def classifier_score(probs: ArrayLike, splits: int = 10, digit: Optional[ArrayLi
     evenly spread). With ``digit`` (N,), each row is first d p(y|x, digit) + (1 - d) / K: what
     the judge does not read as a digit says nothing about the class, and adds nothing to the score.
     """
-    p = _probs(probs, "classifier_score")
+    p = class_readings(probs, digit, "classifier_score")
     splits = int_at_least(splits, "classifier_score: splits")
     if p.shape[0] < splits:
         raise ConfigError(
             f"classifier_score: {splits} splits need at least {splits} samples, got {p.shape[0]}")
-    d = _digit(digit, p.shape[0], "classifier_score")[:, None]  # (N, 1)
-    p = d * p + (1 - d) / p.shape[1]
     scores = []
     for chunk in torch.tensor_split(p, splits):
         p_y = chunk.mean(dim=0, keepdim=True)  # (1, K)
@@ -71,8 +69,21 @@ def classifier_score(probs: ArrayLike, splits: int = 10, digit: Optional[ArrayLi
 def mean_confidence(probs: ArrayLike, digit: Optional[ArrayLike] = None) -> float:
     """Mean over samples of p(digit | x) max_y p(y | x, digit): how sure the judge is that a sample
     is some digit in particular (about 0.99 for real MNIST test digits, near 0 for noise)."""
-    p = _probs(probs, "mean_confidence")
-    return float((_digit(digit, p.shape[0], "mean_confidence") * p.max(dim=1).values).mean())
+    return float(confidences(probs, digit, "mean_confidence").mean())
+
+
+def class_readings(probs: ArrayLike, digit: Optional[ArrayLike] = None, fn: str = "class_readings") -> torch.Tensor:
+    """(N, K) float64, each row d p(y|x, digit) + (1 - d) / K with d = p(digit | x): the class
+    reading that ``classifier_score`` scores, where what is not read as a digit says nothing."""
+    p = _probs(probs, fn)
+    d = _digit(digit, p.shape[0], fn)[:, None]  # (N, 1)
+    return d * p + (1 - d) / p.shape[1]
+
+
+def confidences(probs: ArrayLike, digit: Optional[ArrayLike] = None, fn: str = "confidences") -> torch.Tensor:
+    """(N,) float64: p(digit | x) max_y p(y | x, digit) per sample; ``mean_confidence`` is their mean."""
+    p = _probs(probs, fn)
+    return _digit(digit, p.shape[0], fn) * p.max(dim=1).values
 
 
 def read_as_digit(digit: ArrayLike) -> float:
