@@ -41,7 +41,7 @@ if mode == "cli" and len(sys.argv) > 4:  # a fault: DIE_RANK kills itself at the
             return step_fn(tr, x, y)
         return step
     steps.STEPS.update({k: faulty(f) for k, f in steps.STEPS.items()})
-if mode in ("api", "minutes", "dcgan", "dcgan-resume"):
+if mode in ("api", "minutes", "minutes-skew", "dcgan", "dcgan-resume"):
     seen = {}  # batch sizes that reach a BatchNorm layer in training
     def count(module, args, output):
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm) and module.training and torch.is_grad_enabled():
@@ -49,7 +49,15 @@ if mode in ("api", "minutes", "dcgan", "dcgan-resume"):
     torch.nn.modules.module.register_module_forward_hook(count)
     if mode == "api":
         run = gankit.train(dict(MLP, out=out, epochs=epochs))
-    elif mode == "minutes":  # a time budget of EPOCHS seconds, the learning rates falling with rank 0's clock
+    elif mode.startswith("minutes"):  # a time budget of EPOCHS seconds, the learning rates falling with rank 0's clock
+        if mode == "minutes-skew" and rank == 0:  # rank 0's clock jumps past the budget as it ends epoch 2
+            from gankit.training.engine import Trainer
+            end_epoch = Trainer._end_epoch
+            def late(self, t0):
+                end_epoch(self, t0)
+                if self.epoch == 2:
+                    self._elapsed_before += 3600
+            Trainer._end_epoch = late
         run = gankit.train(dict(MLP, out=out, epochs=0, minutes=epochs / 60, lr_decay="linear", log_every=1))
     elif mode == "dcgan":  # the README's torchrun command: configs/default.yaml, on the small digits
         cfg = config_mod.read_file(sys.argv[4])
@@ -72,17 +80,26 @@ CLI = ["--model", "mlp", "--data", "digits", "--set", "limit=512", "--set", "hid
        "--set", "checkpoint_steps=2", "--device", "cpu", "--precision", "fp32", "--no-progress"]
 
 
-def torchrun(tmp_path: Path, *args: str) -> subprocess.Popen:
-    """``torchrun --standalone --nproc_per_node=2 harness.py ARGS`` (a free port of its own)."""
+def torchrun(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
+    """``torchrun --standalone --nproc_per_node=2 harness.py ARGS`` (a free port of its own), in a
+    process group of its own so that ``finish`` can stop every rank."""
     script = tmp_path / "harness.py"
     script.write_text(f"MLP = {MLP!r}\nCLI = {CLI!r}\n" + HARNESS)
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **env}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script), *args]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
 
 
 def finish(p: subprocess.Popen, timeout: float = 240) -> str:
-    out, _ = p.communicate(timeout=timeout)
+    """The job's output once it ends; a job still running after ``timeout`` is killed, ranks and
+    all, and the test fails with what it printed."""
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+        pytest.fail(f"the torchrun job still ran after {timeout:.0f} s:\n{out[-3000:]}")
     return out
 
 
@@ -116,6 +133,20 @@ def test_a_time_budgets_falling_learning_rate_is_the_same_on_every_rank(tmp_path
     assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []
     lrs = [json.loads(line)["lr_g"] for line in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
     assert len(lrs) > 2 and lrs[-1] < 0.5 * lrs[0]
+
+
+def test_a_rank_whose_clock_runs_ahead_stops_every_rank_at_the_same_step(tmp_path):
+    """Rank 0 draws each epoch's grid after the others have gone on, so its clock is the first to
+    pass a --minutes budget, at an epoch's end. The ranks vote there too: a rank that stopped alone
+    would meet the others' next step with a different collective, and the job would hang."""
+    p = torchrun(tmp_path, str(tmp_path / "ddp"), "60", "minutes-skew", GANKIT_DIST_TIMEOUT="60")
+    out = finish(p, timeout=180)
+    assert p.returncode == 0, out
+    r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
+    r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
+    assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []
+    final = torch.load(tmp_path / "ddp" / "checkpoints" / "last.pt", weights_only=True)
+    assert (final["epoch"], final["step"]) == (2, 16)  # 512 digits at batch 64: 8 steps an epoch
 
 
 def test_batchnorm_dcgan_splits_the_batch_and_its_ranks_agree(tmp_path):

@@ -259,7 +259,11 @@ class Trainer:
         return bool(cfg.minutes and self.elapsed_now(t0) >= cfg.minutes * 60) or bool(cfg.steps and self.step >= cfg.steps)
 
     def _budget_left(self, t0: float) -> bool:
-        return not (self.cfg.epochs and self.epoch >= self.cfg.epochs) and not self._budget_spent(t0)
+        """Another epoch may start. Under torchrun the time budget is voted on (``_should_stop``), as
+        inside an epoch: rank 0 draws the epoch's grid after the checkpoint's barrier, so its clock
+        runs ahead, and a rank that left the loop alone would meet the others' next step with a
+        different collective (a hang, or gloo's size mismatch)."""
+        return not (self.cfg.epochs and self.epoch >= self.cfg.epochs) and not self._should_stop(t0)
 
     def elapsed_now(self, t0: float) -> float:
         """Training seconds of the whole run: earlier invocations' (before a resume) plus this one's since ``t0``."""
@@ -277,7 +281,7 @@ class Trainer:
         self._t_plot = t0  # losses.png: at an epoch's end once 15 s have passed since the last drawing
         prev_handler = self._install_sigint()
         try:
-            while self._budget_left(t0) and not self._stop:
+            while self._budget_left(t0):
                 perm = self._permutation(self.epoch)
                 B, r, w = self.global_batch, self.dist.rank, self.dist.world
                 while self.batch < self.steps_per_epoch:
