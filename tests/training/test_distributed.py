@@ -64,6 +64,13 @@ if mode in ("api", "minutes", "minutes-skew", "dcgan", "dcgan-resume"):
         run = gankit.train({**cfg, "data": "digits", "progress": False, "out": out, "epochs": epochs})
     else:
         run = gankit.train(resume=out, epochs=epochs)
+    threads = []  # the native threads still running once gankit.train has returned (Linux's /proc)
+    for t in os.listdir("/proc/self/task") if os.path.isdir("/proc/self/task") else []:
+        try:
+            threads.append(open(f"/proc/self/task/{t}/comm").read().strip())
+        except OSError:  # a thread that ended while listed
+            pass
+    json.dump(threads, open(os.path.join(here, f"threads-{rank}.json"), "w"))
     torch.save(run.nets.state_dict(), os.path.join(here, f"rank-{rank}.pt"))
     json.dump(seen, open(os.path.join(here, f"bn-{rank}.json"), "w"))
     distributed.cleanup()
@@ -114,6 +121,9 @@ def test_two_ranks_match_each_other_and_one_process(tmp_path):
     r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
     assert all(torch.equal(r0[k], r1[k]) for k in r0)
+    for rank in (0, 1):  # train() left the process group: gloo's threads end before the interpreter does
+        threads = json.loads((tmp_path / f"threads-{rank}.json").read_text())
+        assert not [t for t in threads if "gloo" in t], threads
     single = gankit.train({**MLP, "out": str(tmp_path / "single"), "epochs": 2}).nets.state_dict()
     for k in r0:  # same global batch, same latents: equal up to float summation order
         assert torch.allclose(r0[k], single[k], atol=1e-4, rtol=1e-3), k

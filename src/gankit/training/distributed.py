@@ -34,6 +34,7 @@ to every batch-norm layer.
 from __future__ import annotations
 
 import datetime
+import importlib
 import os
 import re
 import signal
@@ -101,6 +102,11 @@ def setup(device: str, run: str | os.PathLike | None = None) -> Dist:
         if dev.type == "cuda":
             torch.cuda.set_device(dev)
         timeout = datetime.timedelta(seconds=float(os.environ.get("GANKIT_DIST_TIMEOUT", "300")))
+        # torch._dynamo, first imported after the group exists (building an optimiser imports it),
+        # keeps a reference to the group: destroy_process_group then leaves gloo's threads running
+        # into the interpreter's exit, where a finished rank can abort ("terminate called without
+        # an active exception") and torchrun would call the job failed. Imported first, it keeps none.
+        importlib.import_module("torch._dynamo")
         dist.init_process_group(backend=backend, timeout=timeout)
     if world > 1:
         if run is not None:
