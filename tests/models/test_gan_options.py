@@ -166,3 +166,20 @@ def test_gan_family_takes_every_option(tmp_path, ae_run, model, loss, monkeypatc
         for m in sn:
             m.parametrizations.weight.original.mul_(10.0)
         torch.testing.assert_close(D(x, y), out, rtol=1e-4, atol=1e-5)
+
+
+def test_the_mixture_latent_puts_a_tenth_of_its_draws_around_each_centre():
+    """z_dist=mixture: ten unit normals centred MIXTURE_SHIFT along the first ten axes, with equal
+    odds; the other axes stay standard normal, and a seed draws the same latents again."""
+    from gankit.models.blocks import MIXTURE_SHIFT, sample_z
+
+    z = sample_z(20_000, 12, "mixture", torch.Generator().manual_seed(0))
+    assert torch.equal(z, sample_z(20_000, 12, "mixture", torch.Generator().manual_seed(0)))
+    centre = z[:, :10].argmax(dim=1)  # the shifted axis stands out (4 standard deviations)
+    shares = torch.bincount(centre, minlength=10).double() / len(z)
+    assert shares.min() > 0.085 and shares.max() < 0.115, shares
+    shifted = z[torch.arange(len(z)), centre]
+    assert abs(shifted.mean() - MIXTURE_SHIFT) < 0.1 and abs(shifted.std() - 1) < 0.1
+    assert abs(z[:, 10:].mean()) < 0.03 and abs(z[:, 10:].std() - 1) < 0.03
+    with pytest.raises(config.ConfigError, match="z_dim"):
+        config.resolve({"z_dist": "mixture", "z_dim": 8, "epochs": 1})

@@ -25,12 +25,23 @@ def maybe_sn(layer: nn.Module, on: bool) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(layer) if on else layer
 
 
+MIXTURE_COMPONENTS = 10  # z_dist=mixture: this many unit normals, one per axis of the first ten
+MIXTURE_SHIFT = 4.0  # ... each centred this far along its axis (two centres 5.7 standard deviations apart)
+
+
 def sample_z(n: int, z_dim: int, dist: str, generator: torch.Generator | None = None,
              device: torch.device | str = "cpu") -> torch.Tensor:
-    """Latent noise (n, z_dim): standard normal, or uniform on [-1, 1] (the chapter's 'uniform')."""
+    """Latent noise (n, z_dim): standard normal, uniform on [-1, 1] (the chapter's 'uniform'), or
+    a mixture of ``MIXTURE_COMPONENTS`` unit normals with separated centres, picked with equal
+    odds (Ben-Yosef and Weinshall 2018): low density between the centres gives G room to map them
+    to separate modes without drawing the shapes between them."""
     if dist == "uniform":
         return torch.rand(n, z_dim, generator=generator, device=device) * 2 - 1
-    return torch.randn(n, z_dim, generator=generator, device=device)
+    z = torch.randn(n, z_dim, generator=generator, device=device)
+    if dist == "mixture":
+        c = torch.randint(0, MIXTURE_COMPONENTS, (n,), generator=generator, device=device)
+        z[torch.arange(n, device=device), c] += MIXTURE_SHIFT
+    return z
 
 
 def upsample_plan(size: int) -> tuple[int, int]:
