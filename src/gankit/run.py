@@ -18,7 +18,7 @@ from .config import Config
 from .errors import ConfigError, GankitError, RunDirError
 from .models import Family, sampling_generator
 from .data import to_unit
-from .models.blocks import eval_mode, sample_z
+from .models.blocks import eval_mode, mixture_centres, sample_z
 from .registry import MODELS
 
 
@@ -39,7 +39,8 @@ def latents(cfg: Config, n: int, generator: torch.Generator, truncation: float |
     if truncation is not None:
         if not truncation > 0:  # also NaN
             raise GankitError(f"--truncation: must be a positive number, got {truncation}")
-        return _truncated_normal(n, cfg.z_dim, truncation, generator)
+        z = _truncated_normal(n, cfg.z_dim, truncation, generator)
+        return z + mixture_centres(n, cfg.z_dim, generator) if cfg.z_dist == "mixture" else z  # truncated about its centre
     return sample_z(n, cfg.z_dim, cfg.z_dist, generator)
 
 

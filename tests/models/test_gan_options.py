@@ -181,5 +181,12 @@ def test_the_mixture_latent_puts_a_tenth_of_its_draws_around_each_centre():
     shifted = z[torch.arange(len(z)), centre]
     assert abs(shifted.mean() - MIXTURE_SHIFT) < 0.1 and abs(shifted.std() - 1) < 0.1
     assert abs(z[:, 10:].mean()) < 0.03 and abs(z[:, 10:].std() - 1) < 0.03
+    from gankit.run import latents
+
+    cfg = config.resolve({"z_dist": "mixture", "z_dim": 12, "epochs": 1})
+    cut = latents(cfg, 20_000, torch.Generator().manual_seed(0), truncation=1.0)
+    centre = cut[:, :10].argmax(dim=1)
+    noise = cut - MIXTURE_SHIFT * torch.nn.functional.one_hot(centre, 12)
+    assert noise.abs().max() <= 1.0 and len(centre.unique()) == 10  # truncated about each centre, not about 0
     with pytest.raises(config.ConfigError, match="z_dim"):
         config.resolve({"z_dist": "mixture", "z_dim": 8, "epochs": 1})

@@ -38,10 +38,17 @@ def sample_z(n: int, z_dim: int, dist: str, generator: torch.Generator | None = 
     if dist == "uniform":
         return torch.rand(n, z_dim, generator=generator, device=device) * 2 - 1
     z = torch.randn(n, z_dim, generator=generator, device=device)
-    if dist == "mixture":
-        c = torch.randint(0, MIXTURE_COMPONENTS, (n,), generator=generator, device=device)
-        z[torch.arange(n, device=device), c] += MIXTURE_SHIFT
-    return z
+    return z + mixture_centres(n, z_dim, generator, device) if dist == "mixture" else z
+
+
+def mixture_centres(n: int, z_dim: int, generator: torch.Generator | None = None,
+                    device: torch.device | str = "cpu") -> torch.Tensor:
+    """(n, z_dim) centres of z_dist=mixture, one component drawn per row with equal odds:
+    ``MIXTURE_SHIFT`` on that component's axis, 0 elsewhere."""
+    c = torch.randint(0, MIXTURE_COMPONENTS, (n,), generator=generator, device=device)
+    centres = torch.zeros(n, z_dim, device=device)
+    centres[torch.arange(n, device=device), c] = MIXTURE_SHIFT
+    return centres
 
 
 def upsample_plan(size: int) -> tuple[int, int]:
