@@ -37,7 +37,7 @@ class Config:
     # --- model -----------------------------------------------------------------------------
     model: str = "dcgan"  # model family
     z_dim: int = 100  # latent size (the VAE/AE code size too)
-    z_dist: str = "normal"  # normal | uniform (uniform on [-1, 1]) | mixture (10 separated normals; z_dim >= 10)
+    z_dist: str = "normal"  # normal | uniform (uniform on [-1, 1]) | mixture (10 separated unit normals, fewer if z_dim is)
     hidden: list = field(default_factory=lambda: [256, 256])  # MLP hidden widths (G; D mirrors)
     width: int = 64  # base channel count of conv nets
     dropout: float = 0.3  # dropout in D
@@ -192,8 +192,6 @@ def validate(cfg: Config, where: str = "config") -> Config:
     for key in NON_NEGATIVE:
         if getattr(cfg, key) < 0:
             raise ConfigError(f"{where}: {key} must be >= 0, got {getattr(cfg, key)}")
-    if cfg.z_dist == "mixture" and cfg.z_dim < 10:
-        raise ConfigError(f"{where}: z_dist=mixture centres its 10 normals on the first 10 axes; z_dim must be >= 10, got {cfg.z_dim}")
     if any(h <= 0 for h in cfg.hidden):
         raise ConfigError(f"{where}: hidden widths must be positive, got {cfg.hidden}")
     if not 0.0 <= cfg.ema < 1.0:

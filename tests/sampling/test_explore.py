@@ -9,6 +9,7 @@ import gankit
 from gankit import rundir
 from gankit.data import load_dataset
 from gankit.errors import GankitError
+from gankit.models.blocks import MIXTURE_SHIFT
 from gankit.sampling import explore as X
 from gankit.sampling import latent as L
 
@@ -62,9 +63,11 @@ def test_grid_writes_the_samples_and_truncation_bounds_the_latents(runs):
     assert _caption(res.paths[0]) == {"caption": "samples from seeded latents", "plot": False}
     t = X.grid(run, n=64, seed=3, truncation=0.5)
     assert t.paths[0].name == "grid-truncation0.5.png"
-    assert _caption(t.paths[0]) == {"caption": "samples with the latent drawn from a normal truncated at ±0.5",
-                                    "plot": False}
-    assert t.z.abs().max() <= 0.5 and t.z.abs().max() > 0.3
+    assert run.config.z_dist == "mixture"  # the dcgan default: each latent truncated about its centre
+    assert _caption(t.paths[0]) == {"caption": "samples with the latent drawn from a normal truncated at ±0.5 "
+                                               "about its mixture centre", "plot": False}
+    noise = t.z - MIXTURE_SHIFT * torch.nn.functional.one_hot(t.z[:, :10].argmax(dim=1), t.z.shape[1])
+    assert noise.abs().max() <= 0.5 and noise.abs().max() > 0.3
     with pytest.raises(GankitError, match="--truncation"):
         X.grid(run, truncation=-1.0)
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gankit import config
+from gankit.models.blocks import sample_z
 from gankit.training.engine import Trainer
 
 
@@ -42,7 +43,8 @@ def test_ema_batch_norm_statistics_are_measured_on_the_ema_generator(tmp_path):
         j = (i * 32) % (len(tr.data) - 32)
         tr.step_fn(tr, tr.data.x[j:j + 32], None)
         tr.step += 1
-    G_ema, z = tr.nets["G_ema"], torch.randn(4096, cfg.z_dim)
+    G_ema = tr.nets["G_ema"]
+    z = sample_z(4096, cfg.z_dim, cfg.z_dist, torch.Generator().manual_seed(0))  # the latents G was trained on
 
     def eval_vs_batch_stats() -> float:
         with torch.no_grad():

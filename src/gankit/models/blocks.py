@@ -25,8 +25,8 @@ def maybe_sn(layer: nn.Module, on: bool) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(layer) if on else layer
 
 
-MIXTURE_COMPONENTS = 10  # z_dist=mixture: this many unit normals, one per axis of the first ten
-MIXTURE_SHIFT = 4.0  # ... each centred this far along its axis (two centres 5.7 standard deviations apart)
+MIXTURE_COMPONENTS = 10  # z_dist=mixture: this many unit normals, one per axis of the first ten (fewer if z_dim is)
+MIXTURE_SHIFT = 6.0  # ... each centred this far along its axis (two centres 8.5 standard deviations apart)
 
 
 def sample_z(n: int, z_dim: int, dist: str, generator: torch.Generator | None = None,
@@ -44,8 +44,9 @@ def sample_z(n: int, z_dim: int, dist: str, generator: torch.Generator | None = 
 def mixture_centres(n: int, z_dim: int, generator: torch.Generator | None = None,
                     device: torch.device | str = "cpu") -> torch.Tensor:
     """(n, z_dim) centres of z_dist=mixture, one component drawn per row with equal odds:
-    ``MIXTURE_SHIFT`` on that component's axis, 0 elsewhere."""
-    c = torch.randint(0, MIXTURE_COMPONENTS, (n,), generator=generator, device=device)
+    ``MIXTURE_SHIFT`` on that component's axis, 0 elsewhere. A latent of fewer than
+    ``MIXTURE_COMPONENTS`` dimensions has one component per axis."""
+    c = torch.randint(0, min(MIXTURE_COMPONENTS, z_dim), (n,), generator=generator, device=device)
     centres = torch.zeros(n, z_dim, device=device)
     centres[torch.arange(n, device=device), c] = MIXTURE_SHIFT
     return centres

@@ -55,7 +55,8 @@ def _parse_pair(text, flag: str) -> tuple[int, int]:
 def grid(run: Run | str | Path, n: int = 64, seed: int = 0, truncation: float | None = None,
          out_dir: str | Path | None = None) -> Exploration:
     """n samples in a square grid; ``truncation`` draws z from a normal truncated at +-truncation
-    (less variety, more typical samples). Conditional models cycle through the classes by column."""
+    (about each latent's centre, for z_dist=mixture): less variety, more typical samples.
+    Conditional models cycle through the classes by column."""
     run = _as_run(run)
     _check_positive(n, "-n")
     if truncation is not None and truncation <= 0:
@@ -70,8 +71,9 @@ def grid(run: Run | str | Path, n: int = 64, seed: int = 0, truncation: float | 
     else:
         save_points(s["images"], _real(run, 2000).x, path, title=f"{n} samples" + (
             f", truncation {truncation:g}" if truncation else ""))
-    _save_caption(path, f"samples with the latent drawn from a normal truncated at ±{truncation:g}" if truncation
-                  else "samples from seeded latents", plot=not _is_image(run))
+    about = " about its mixture centre" if run.config.z_dist == "mixture" else ""
+    _save_caption(path, f"samples with the latent drawn from a normal truncated at ±{truncation:g}{about}"
+                  if truncation else "samples from seeded latents", plot=not _is_image(run))
     return Exploration([path], s["images"], s["z"], {"labels": s["labels"]})
 
 
