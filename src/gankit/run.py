@@ -18,30 +18,15 @@ from .config import Config
 from .errors import ConfigError, GankitError, RunDirError
 from .models import Family, sampling_generator
 from .data import to_unit
-from .models.blocks import eval_mode, mixture_centres, sample_z
+from .models.blocks import eval_mode, sample_z
 from .registry import MODELS
 
 
-def _truncated_normal(n: int, d: int, bound: float, g: torch.Generator) -> torch.Tensor:
-    """(n, d) standard normal latents truncated to [-bound, bound], by the inverse CDF.
-
-    z = Phi^-1(Phi(-b) + u (1 - 2 Phi(-b))), u ~ U[0, 1), in float64: one draw per entry whatever
-    the bound (rejection sampling would loop for ever on a tiny one). Beyond 10 sigma nothing is cut.
-    """
-    b = min(float(bound), 10.0)
-    lo = torch.special.ndtr(torch.tensor(-b, dtype=torch.float64))  # Phi(-b)
-    u = torch.rand(n, d, generator=g, dtype=torch.float64)
-    return torch.special.ndtri(lo + u * (1 - 2 * lo)).clamp_(-b, b).float()
-
-
 def latents(cfg: Config, n: int, generator: torch.Generator, truncation: float | None = None) -> torch.Tensor:
-    """(n, z_dim) latents on the CPU, drawn as the model was trained (or truncated normal)."""
-    if truncation is not None:
-        if not truncation > 0:  # also NaN
-            raise GankitError(f"--truncation: must be a positive number, got {truncation}")
-        z = _truncated_normal(n, cfg.z_dim, truncation, generator)
-        return z + mixture_centres(n, cfg.z_dim, generator) if cfg.z_dist == "mixture" else z  # truncated about its centre
-    return sample_z(n, cfg.z_dim, cfg.z_dist, generator)
+    """(n, z_dim) latents on the CPU, drawn as the model was trained (or truncated: ``sample_z``)."""
+    if truncation is not None and not truncation > 0:  # also NaN
+        raise GankitError(f"--truncation: must be a positive number, got {truncation}")
+    return sample_z(n, cfg.z_dim, cfg.z_dist, generator, truncation=truncation)
 
 
 @torch.no_grad()

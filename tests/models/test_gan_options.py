@@ -12,7 +12,9 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from gankit import config, penalties
+from gankit.models.blocks import MIXTURE_SHIFT, sample_z
 from gankit.models.critic import WGAN_DEFAULTS
+from gankit.run import latents
 from gankit.training.engine import Trainer
 
 OPTIONS = {"r1_gamma": 1.0, "spectral_norm": True, "ema": 0.9, "lr_g": 1e-4, "lr_d": 4e-4, "n_critic": 2,
@@ -171,8 +173,6 @@ def test_gan_family_takes_every_option(tmp_path, ae_run, model, loss, monkeypatc
 def test_the_mixture_latent_puts_a_tenth_of_its_draws_around_each_centre():
     """z_dist=mixture: ten unit normals centred MIXTURE_SHIFT along the first ten axes, with equal
     odds; the other axes stay standard normal, and a seed draws the same latents again."""
-    from gankit.models.blocks import MIXTURE_SHIFT, sample_z
-
     z = sample_z(20_000, 12, "mixture", torch.Generator().manual_seed(0))
     assert torch.equal(z, sample_z(20_000, 12, "mixture", torch.Generator().manual_seed(0)))
     centre = z[:, :10].argmax(dim=1)  # the shifted axis stands out (MIXTURE_SHIFT standard deviations)
@@ -181,8 +181,6 @@ def test_the_mixture_latent_puts_a_tenth_of_its_draws_around_each_centre():
     shifted = z[torch.arange(len(z)), centre]
     assert abs(shifted.mean() - MIXTURE_SHIFT) < 0.1 and abs(shifted.std() - 1) < 0.1
     assert abs(z[:, 10:].mean()) < 0.03 and abs(z[:, 10:].std() - 1) < 0.03
-    from gankit.run import latents
-
     cfg = config.resolve({"z_dist": "mixture", "z_dim": 12, "epochs": 1})
     cut = latents(cfg, 20_000, torch.Generator().manual_seed(0), truncation=1.0)
     centre = cut[:, :10].argmax(dim=1)

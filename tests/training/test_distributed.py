@@ -110,6 +110,12 @@ def finish(p: subprocess.Popen, timeout: float = 240) -> str:
     return out
 
 
+def rank_weights(tmp_path: Path) -> tuple[dict, dict]:
+    """The state dicts the harness saved on rank 0 and on rank 1."""
+    r0, r1 = (torch.load(tmp_path / f"rank-{rank}.pt", weights_only=True) for rank in (0, 1))
+    return r0, r1
+
+
 def nets_of(path: Path) -> dict:
     return torch.load(path, weights_only=True)["nets"]
 
@@ -118,8 +124,7 @@ def test_two_ranks_match_each_other_and_one_process(tmp_path):
     p = torchrun(tmp_path, str(tmp_path / "ddp"), "2", "api")
     out = finish(p)
     assert p.returncode == 0, out
-    r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
-    r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
+    r0, r1 = rank_weights(tmp_path)
     assert all(torch.equal(r0[k], r1[k]) for k in r0)
     for rank in (0, 1):  # train() left the process group: gloo's threads end before the interpreter does
         threads = json.loads((tmp_path / f"threads-{rank}.json").read_text())
@@ -138,8 +143,7 @@ def test_a_time_budgets_falling_learning_rate_is_the_same_on_every_rank(tmp_path
     p = torchrun(tmp_path, str(tmp_path / "ddp"), "3", "minutes")
     out = finish(p)
     assert p.returncode == 0, out
-    r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
-    r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
+    r0, r1 = rank_weights(tmp_path)
     assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []
     lrs = [json.loads(line)["lr_g"] for line in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
     assert len(lrs) > 2 and lrs[-1] < 0.5 * lrs[0]
@@ -152,8 +156,7 @@ def test_a_rank_whose_clock_runs_ahead_stops_every_rank_at_the_same_step(tmp_pat
     p = torchrun(tmp_path, str(tmp_path / "ddp"), "60", "minutes-skew", GANKIT_DIST_TIMEOUT="60")
     out = finish(p, timeout=180)
     assert p.returncode == 0, out
-    r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
-    r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
+    r0, r1 = rank_weights(tmp_path)
     assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []
     final = torch.load(tmp_path / "ddp" / "checkpoints" / "last.pt", weights_only=True)
     assert (final["epoch"], final["step"]) == (2, 16)  # 512 digits at batch 64: 8 steps an epoch
@@ -172,8 +175,7 @@ def test_batchnorm_dcgan_splits_the_batch_and_its_ranks_agree(tmp_path):
     for rank in (0, 1):  # every batch-norm layer of G and D sees this rank's half of the batch, only
         seen = json.loads((tmp_path / f"bn-{rank}.json").read_text())
         assert set(seen) == {half}, seen
-    r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
-    r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
+    r0, r1 = rank_weights(tmp_path)
     assert any("running_mean" in k for k in r0)
     assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []  # weights and BN statistics alike
     saved = nets_of(run / "checkpoints" / "last.pt")
@@ -185,8 +187,7 @@ def test_batchnorm_dcgan_splits_the_batch_and_its_ranks_agree(tmp_path):
     p = torchrun(tmp_path, str(run), "2", "dcgan-resume")
     out = finish(p)
     assert p.returncode == 0, out
-    r0 = torch.load(tmp_path / "rank-0.pt", weights_only=True)
-    r1 = torch.load(tmp_path / "rank-1.pt", weights_only=True)
+    r0, r1 = rank_weights(tmp_path)
     assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []
     assert all(set(json.loads((tmp_path / f"bn-{rank}.json").read_text())) == {half} for rank in (0, 1))
     final = torch.load(run / "checkpoints" / "last.pt", weights_only=True)

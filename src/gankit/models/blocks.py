@@ -30,19 +30,38 @@ MIXTURE_SHIFT = 6.0  # ... each centred this far along its axis (two centres 8.5
 
 
 def sample_z(n: int, z_dim: int, dist: str, generator: torch.Generator | None = None,
-             device: torch.device | str = "cpu") -> torch.Tensor:
+             device: torch.device | str = "cpu", truncation: float | None = None) -> torch.Tensor:
     """Latent noise (n, z_dim): standard normal, uniform on [-1, 1] (the chapter's 'uniform'), or
     a mixture of ``MIXTURE_COMPONENTS`` unit normals with separated centres, picked with equal
     odds (Ben-Yosef and Weinshall 2018): low density between the centres gives G room to map them
-    to separate modes without drawing the shapes between them."""
-    if dist == "uniform":
+    to separate modes without drawing the shapes between them.
+
+    ``truncation`` (> 0) draws the normal noise truncated at that bound (``truncated_normal``),
+    about each latent's centre for the mixture; a uniform latent is then drawn as a truncated
+    normal too."""
+    if truncation is not None:
+        z = truncated_normal(n, z_dim, truncation, generator).to(device)
+    elif dist == "uniform":
         return torch.rand(n, z_dim, generator=generator, device=device) * 2 - 1
-    z = torch.randn(n, z_dim, generator=generator, device=device)
-    return z + mixture_centres(n, z_dim, generator, device) if dist == "mixture" else z
+    else:
+        z = torch.randn(n, z_dim, generator=generator, device=device)
+    return z + _mixture_centres(n, z_dim, generator, device) if dist == "mixture" else z
 
 
-def mixture_centres(n: int, z_dim: int, generator: torch.Generator | None = None,
-                    device: torch.device | str = "cpu") -> torch.Tensor:
+def truncated_normal(n: int, d: int, bound: float, g: torch.Generator | None = None) -> torch.Tensor:
+    """(n, d) standard normal latents truncated to [-bound, bound], by the inverse CDF, on the CPU.
+
+    z = Phi^-1(Phi(-b) + u (1 - 2 Phi(-b))), u ~ U[0, 1), in float64: one draw per entry whatever
+    the bound (rejection sampling would loop for ever on a tiny one). Beyond 10 sigma nothing is cut.
+    """
+    b = min(float(bound), 10.0)
+    lo = torch.special.ndtr(torch.tensor(-b, dtype=torch.float64))  # Phi(-b)
+    u = torch.rand(n, d, generator=g, dtype=torch.float64)
+    return torch.special.ndtri(lo + u * (1 - 2 * lo)).clamp_(-b, b).float()
+
+
+def _mixture_centres(n: int, z_dim: int, generator: torch.Generator | None = None,
+                     device: torch.device | str = "cpu") -> torch.Tensor:
     """(n, z_dim) centres of z_dist=mixture, one component drawn per row with equal odds:
     ``MIXTURE_SHIFT`` on that component's axis, 0 elsewhere. A latent of fewer than
     ``MIXTURE_COMPONENTS`` dimensions has one component per axis."""
