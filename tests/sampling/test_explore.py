@@ -158,6 +158,23 @@ def test_walk_has_the_requested_shape_and_moves(runs):
     assert [p.suffix for p in still.paths] == [".png"]  # nothing moves: no GIF
 
 
+def test_walk_moves_about_each_latents_mixture_centre_and_about_zero_for_a_normal_latent(runs):
+    def walk_noise(run, n, seed):  # the notes' walk on the noise the walk draws first
+        eps = torch.randn(n, run.config.z_dim, generator=torch.Generator().manual_seed(seed))
+        return L.walk_latents(n, run.config.z_dim, 3, 1, eps=eps)
+
+    run = runs("dcgan")
+    assert run.config.z_dist == "mixture"
+    res = X.walk(run, n=64, scale_means=3, scale_stds=1, frames=1, seed=5)
+    centres = res.z - walk_noise(run, 64, 5)
+    components = centres[:, :10].argmax(dim=1)
+    assert _close(centres, MIXTURE_SHIFT * torch.nn.functional.one_hot(components, run.config.z_dim).float())
+    assert len(components.unique()) > 5  # each latent about its own centre, not one shared shift
+    ring = runs("ring")
+    assert ring.config.z_dist == "normal"
+    assert torch.equal(X.walk(ring, n=64, scale_means=3, scale_stds=1, frames=1, seed=5).z, walk_noise(ring, 64, 5))
+
+
 def test_walk_captions_its_figures_with_its_own_parameters(runs):
     run = runs("dcgan")
     res = X.walk(run, n=4, scale_means=-2, scale_stds=0.5, frames=2)
@@ -166,7 +183,8 @@ def test_walk_captions_its_figures_with_its_own_parameters(runs):
     side = rundir.explore_caption(gif)
     assert side == rundir.explore_caption(png) == png.with_name("walk-meansm2-stds0.5.json")
     assert side not in res.paths  # the figures only, as before
-    caption = ("latent walk: means and spreads scaled along the latent dimensions (means ×-2, spreads ×0.5)")
+    caption = ("latent walk: means and spreads scaled along the latent dimensions (means ×-2, spreads ×0.5), "
+               "each latent about its mixture centre")
     assert json.loads(side.read_text(encoding="utf-8")) == {"caption": caption, "plot": False}
     assert not [p for p in side.parent.iterdir() if p.suffix == ".tmp"]  # written atomically, no leftovers
     page = gankit.write_report(run.path).read_text(encoding="utf-8")

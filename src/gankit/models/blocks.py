@@ -45,7 +45,7 @@ def sample_z(n: int, z_dim: int, dist: str, generator: torch.Generator | None = 
         return torch.rand(n, z_dim, generator=generator, device=device) * 2 - 1
     else:
         z = torch.randn(n, z_dim, generator=generator, device=device)
-    return z + _mixture_centres(n, z_dim, generator, device) if dist == "mixture" else z
+    return z + latent_centres(n, z_dim, dist, generator, device) if dist == "mixture" else z
 
 
 def truncated_normal(n: int, d: int, bound: float, g: torch.Generator | None = None) -> torch.Tensor:
@@ -60,11 +60,14 @@ def truncated_normal(n: int, d: int, bound: float, g: torch.Generator | None = N
     return torch.special.ndtri(lo + u * (1 - 2 * lo)).clamp_(-b, b).float()
 
 
-def _mixture_centres(n: int, z_dim: int, generator: torch.Generator | None = None,
-                     device: torch.device | str = "cpu") -> torch.Tensor:
-    """(n, z_dim) centres of z_dist=mixture, one component drawn per row with equal odds:
-    ``MIXTURE_SHIFT`` on that component's axis, 0 elsewhere. A latent of fewer than
-    ``MIXTURE_COMPONENTS`` dimensions has one component per axis."""
+def latent_centres(n: int, z_dim: int, dist: str, generator: torch.Generator | None = None,
+                   device: torch.device | str = "cpu") -> torch.Tensor:
+    """(n, z_dim) centres about which ``sample_z`` draws its noise: zeros, except for
+    z_dist=mixture, where one component is drawn per row with equal odds: ``MIXTURE_SHIFT`` on that
+    component's axis, 0 elsewhere. A latent of fewer than ``MIXTURE_COMPONENTS`` dimensions has one
+    component per axis. Only the mixture draws from ``generator``."""
+    if dist != "mixture":
+        return torch.zeros(n, z_dim, device=device)
     c = torch.randint(0, min(MIXTURE_COMPONENTS, z_dim), (n,), generator=generator, device=device)
     centres = torch.zeros(n, z_dim, device=device)
     centres[torch.arange(n, device=device), c] = MIXTURE_SHIFT

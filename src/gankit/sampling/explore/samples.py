@@ -13,6 +13,7 @@ import torch
 from ...errors import GankitError
 from ...metrics.judge import judge_for
 from ...models import sampling_generator
+from ...models.blocks import latent_centres
 from ...run import Run, latents
 from .. import latent as L
 from ..figures import class_rows
@@ -214,19 +215,25 @@ def walk(run: Run | str | Path, n: int = 100, scale_means: float = 1.0, scale_st
     """The lecture's latent walk (``latent.walk_latents``): n samples whose latents have means
     ``scale_means * t_j`` and spreads ``|scale_stds * t_j|`` along the dimensions j. The PNG is the
     sheet at the given scales; the GIF keeps the same noise and moves the mean scale from
-    -scale_means to +scale_means (the notes' "moving around using our means")."""
+    -scale_means to +scale_means (the notes' "moving around using our means").
+
+    A run trained on ``z_dist: mixture`` walks about each latent's own centre, as truncation cuts
+    about it: the centres are drawn once and added to every frame. The notes' walk assumes a
+    normal latent centred at 0, where the centres are 0 and the walk is the notes' own."""
     run = _as_run(run)
     _check_positive(n, "-n")
     g = torch.Generator().manual_seed(seed)
     eps = torch.randn(n, run.config.z_dim, generator=g)  # (n, z_dim), shared by every frame
-    z = L.walk_latents(n, run.config.z_dim, scale_means, scale_stds, eps=eps)
+    centres = latent_centres(n, run.config.z_dim, run.config.z_dist, g)  # (n, z_dim), zeros but for the mixture
+    z = L.walk_latents(n, run.config.z_dim, scale_means, scale_stds, eps=eps) + centres
     out = _out_dir(run, out_dir)
     stem = f"walk-means{_tag(scale_means)}-stds{_tag(scale_stds)}"
     images = _sample(run, z)
     png = out / f"{stem}.png"
     paths = [png]
+    about = ", each latent about its mixture centre" if run.config.z_dist == "mixture" else ""
     caption = (f"latent walk: means and spreads scaled along the latent dimensions (means ×{scale_means:g}, "
-               f"spreads ×{scale_stds:g})")
+               f"spreads ×{scale_stds:g}){about}")
     if not _is_image(run):
         save_points(images, _real(run, 2000).x, png, title=f"walk: means x{scale_means:g}, stds x{scale_stds:g}")
         _save_caption(png, caption, plot=True)
@@ -236,7 +243,7 @@ def walk(run: Run | str | Path, n: int = 100, scale_means: float = 1.0, scale_st
     if scale_means != 0 and frames >= 2:
         pics = []
         for m in torch.linspace(-abs(scale_means), abs(scale_means), frames):
-            zk = L.walk_latents(n, run.config.z_dim, float(m), scale_stds, eps=eps)
+            zk = L.walk_latents(n, run.config.z_dim, float(m), scale_stds, eps=eps) + centres
             pics.append(make_grid(_sample(run, zk), nrow=nrow, scale=_scale(run)))
         paths.append(_save_gif(pics, out / f"{stem}.gif", ms=150, hold=3))
     _save_caption(png, caption, plot=False)
