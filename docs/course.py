@@ -191,8 +191,8 @@ STEPS: list[Step] = [
          {"dcgan-interpolate.png": "runs/course/dcgan-default/explore/interpolate-latents-slerp.png",
           "dcgan-interpolate.gif": "runs/course/dcgan-default/explore/interpolate-latents-slerp.gif"}),
     # 4. AC-GAN (001): the notebook's recipe on a budget, beside the tuned default
-    Step("acgan", "gankit train --config configs/seed-001-acgan.yaml --minutes 10 --out runs/course/acgan",
-         quick=(("--set", "limit=6000"), ("--minutes", "1"))),
+    Step("acgan", "gankit train --config configs/seed-001-acgan.yaml --steps 1500 --out runs/course/acgan",
+         quick=(("--set", "limit=6000"), ("--steps", "40"))),
     Step("acgan", "gankit train --model acgan --minutes 5 --out runs/course/acgan-default",
          quick=(("--minutes", "1"),)),
     Step("acgan", "gankit evaluate runs/course/acgan", quick=(("-n", "2000"),)),
