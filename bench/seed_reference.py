@@ -458,7 +458,7 @@ def main(argv=None) -> int:
         train, sample, state = lecture_dcgan_torch(args.seed, args.torch_loop == "alternate", args.adam_eps)
     else:
         build = notebook_acgan if args.seed_doc == "001" else lecture_dcgan
-        train, sample, state = build(args.seed + 1_000_003 * done)
+        train, sample, state = build((args.seed + 1_000_003 * done) % 2**32)  # NumPy seeds are 32-bit
     if done:
         state.restore(tf.train.latest_checkpoint(args.state)).assert_existing_objects_matched()
 
