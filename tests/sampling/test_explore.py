@@ -170,6 +170,11 @@ def test_walk_moves_about_each_latents_mixture_centre_and_about_zero_for_a_norma
     components = centres[:, :10].argmax(dim=1)
     assert _close(centres, MIXTURE_SHIFT * torch.nn.functional.one_hot(components, run.config.z_dim).float())
     assert len(components.unique()) > 5  # each latent about its own centre, not one shared shift
+    png, gif = X.walk(run, n=16, scale_means=3, scale_stds=1, frames=3, seed=5).paths
+    frames = Image.open(gif)
+    frames.seek(2)  # the GIF's third frame: means x3, the sheet's latents if the centres stay put
+    sheet = Image.open(png).convert("L")
+    assert frames.size == sheet.size and frames.convert("L").tobytes() == sheet.tobytes()
     ring = runs("ring")
     assert ring.config.z_dist == "normal"
     assert torch.equal(X.walk(ring, n=64, scale_means=3, scale_stds=1, frames=1, seed=5).z, walk_noise(ring, 64, 5))
